@@ -1,0 +1,352 @@
+"""Load, validate and match the pattern catalogue (``patterns/*.toml``).
+
+The catalogue is data: every entry names a message shape, its family and cause, and
+carries its own samples and near-misses, which :func:`validate` checks at load time.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from logsleuth.errors import CatalogueError
+from logsleuth.families import PATTERN_FAMILIES
+from logsleuth.model import PatternId
+
+#: What the sessionizer does with a line of this shape.
+ROLES: dict[str, str] = {
+    "start": "a new TCP connection (Connection from ...)",
+    "auth-ok": "authentication succeeded (Accepted ...)",
+    "auth-fail": "an authentication attempt failed; decides the end only before auth",
+    "end": "the connection ended this way",
+    "link": "names another pid of the same connection (User child is on pid N)",
+    "session-open": "a PAM/logind session opened",
+    "session-close": "a PAM/logind session closed (the connection is over)",
+    "drop": "the listener refused a connection before forking (MaxStartups, penalty)",
+    "pid-end": "the listener ended the connection of process `pid`",
+    "server": "about the whole server (signal, listening, restart)",
+    "info": "context only",
+}
+SIDES = ("server", "client")
+STATUSES = ("stable", "preview", "deprecated")
+DEFAULT_PRIORITY = {"end": 50, "auth-fail": 30, "drop": 50, "pid-end": 60}
+
+_REQUIRED = ("id", "name", "side", "family", "cause", "role", "regex", "summary",
+             "explanation", "remedy", "sample")
+_OPTIONAL = ("fields", "priority", "status", "versions", "references", "aliases",
+             "nonmatch", "postauth_family", "postauth_cause", "stage", "precedence", "level")
+_ID_RE = regex.compile(r"^[A-Z][0-9]{3}$")
+_NAME_RE = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Constructs outside the RE2-compatible subset: look-around, backreferences,
+# conditionals, atomic groups and possessive quantifiers.
+_NON_RE2 = regex.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\(\?\(|\(\?>|[*+?}]\+")
+_LEVEL_RE = regex.compile(r"^(error|fatal|debug[123]): ")
+_PHASE_RE = regex.compile(r" \[(preauth|postauth)\]$")
+
+
+def split_envelope(message: str) -> tuple[str | None, str, str | None]:
+    """Split ``error: body [preauth]`` into (level, body, phase)."""
+    level = phase = None
+    m = _LEVEL_RE.match(message)
+    if m:
+        level, message = m.group(1), message[m.end() :]
+    m = _PHASE_RE.search(message)
+    if m:
+        phase, message = m.group(1), message[: m.start()]
+    return level, message.rstrip(), phase
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """An example message and the fields its entry must capture from it."""
+
+    line: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One catalogue entry: one message shape."""
+
+    id: PatternId
+    name: str
+    side: str
+    family: str
+    cause: str
+    role: str
+    regex: str
+    fields: tuple[str, ...]
+    summary: str
+    explanation: str
+    remedy: str
+    samples: tuple[Sample, ...]
+    nonmatch: tuple[str, ...] = ()
+    priority: int = 0
+    status: str = "stable"
+    versions: str = ""
+    references: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    postauth_family: str | None = None
+    postauth_cause: str | None = None
+    stage: str | None = None
+    precedence: int = 0
+    """Higher is tried first when two entries may match the same message."""
+    file: str = ""
+    compiled: Any = field(default=None, compare=False, repr=False)
+
+    def match(self, body: str) -> dict[str, str] | None:
+        """Fields captured from a message body, or None when it does not match."""
+        m = self.compiled.fullmatch(body)
+        if m is None:
+            return None
+        return {k: v for k, v in m.groupdict().items() if v is not None and v != ""}
+
+
+def _first_word(pattern: str) -> str | None:
+    """The literal first word of an anchored regex, for dispatch; None if not literal."""
+    if not pattern.startswith("^"):
+        return None
+    word: list[str] = []
+    i = 1
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern) and not pattern[i + 1].isalnum():
+            word.append(pattern[i + 1])
+            i += 2
+            continue
+        if c == " ":
+            return "".join(word) or None
+        if c in ".^$*+?{}[]|()\\":
+            return None
+        word.append(c)
+        i += 1
+    return None
+
+
+class Catalogue:
+    """The loaded, validated catalogue, with fast matching by first word."""
+
+    def __init__(self, patterns: Iterable[Pattern]) -> None:
+        self.patterns: list[Pattern] = sorted(patterns, key=lambda p: (-p.precedence, p.id))
+        self._by_id = {p.id: p for p in self.patterns}
+        for p in self.patterns:
+            for alias in p.aliases:
+                self._by_id.setdefault(PatternId(alias), p)
+        self._index: dict[str, dict[str, list[Pattern]]] = {}
+        self._generic: dict[str, list[Pattern]] = {}
+        for side in SIDES:
+            index: dict[str, list[Pattern]] = {}
+            generic: list[Pattern] = []
+            for p in self.patterns:
+                if p.side != side:
+                    continue
+                word = _first_word(p.regex)
+                if word is None:
+                    generic.append(p)
+                else:
+                    index.setdefault(word, []).append(p)
+            # Entries without a literal first word are tried after the indexed ones.
+            self._index[side] = index
+            self._generic[side] = generic
+
+    def __iter__(self) -> Iterator[Pattern]:
+        return iter(self.patterns)
+
+    def __len__(self) -> int:
+        return len(self.patterns)
+
+    def get(self, pid: str) -> Pattern | None:
+        """The entry with this id (or alias), if any."""
+        return self._by_id.get(PatternId(pid))
+
+    def candidates(self, body: str, side: str = "server") -> list[Pattern]:
+        """Entries that could match this body, most specific first."""
+        word = body.split(" ", 1)[0]
+        return self._index[side].get(word, []) + self._generic[side]
+
+    def match(self, body: str, side: str = "server") -> tuple[Pattern, dict[str, str]] | None:
+        """The first entry that fully matches the message body, with its fields."""
+        for p in self.candidates(body, side):
+            fields = p.match(body)
+            if fields is not None:
+                return p, fields
+        return None
+
+    def match_all(self, body: str, side: str = "server") -> list[Pattern]:
+        """Every entry of a side that matches (used to find overlaps)."""
+        return [p for p in self.patterns if p.side == side and p.match(body) is not None]
+
+
+def builtin_dir() -> Path:
+    """The built-in catalogue: ``patterns/`` of a checkout, or the copy inside the wheel."""
+    checkout = Path(__file__).resolve().parent.parent / "patterns"
+    if checkout.is_dir():
+        return checkout
+    return Path(str(resources.files("logsleuth") / "_patterns"))
+
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value or ())
+
+
+def _parse_entry(raw: dict[str, Any], file: str, problems: list[str]) -> Pattern | None:
+    pid = str(raw.get("id", "?"))
+    where = f"{file}: {pid}"
+    missing = [k for k in _REQUIRED if k not in raw or raw[k] in ("", [], None)]
+    if missing:
+        problems.append(f"{where}: missing or empty {', '.join(missing)}")
+        return None
+    unknown = sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        problems.append(f"{where}: unknown key(s) {', '.join(unknown)}")
+    if not _ID_RE.match(pid):
+        problems.append(f"{where}: id must be a letter and three digits (e.g. D101)")
+    if not _NAME_RE.match(str(raw["name"])):
+        problems.append(f"{where}: name must be kebab-case")
+    for key, allowed in (("side", SIDES), ("role", tuple(ROLES)),
+                         ("status", STATUSES)):
+        if key in raw and raw[key] not in allowed:
+            problems.append(f"{where}: {key} {raw[key]!r} is not one of {', '.join(allowed)}")
+    for fam_key, cause_key in (("family", "cause"), ("postauth_family", "postauth_cause")):
+        fam = raw.get(fam_key)
+        if fam is None:
+            continue
+        if fam not in PATTERN_FAMILIES:
+            problems.append(f"{where}: {fam_key} {fam!r} is not a known family")
+        cause = str(raw.get(cause_key, ""))
+        if not cause.startswith(f"{fam}/"):
+            problems.append(f"{where}: {cause_key} {cause!r} must start with '{fam}/'")
+    rx = str(raw["regex"])
+    if _NON_RE2.search(rx):
+        problems.append(f"{where}: regex uses look-around, backreferences, conditionals or "
+                        "possessive/atomic groups (keep to the RE2-compatible subset)")
+    if not rx.startswith("^") or not rx.endswith("$"):
+        problems.append(f"{where}: regex must be anchored with ^ and $")
+    try:
+        compiled = regex.compile(rx)
+    except regex.error as exc:
+        problems.append(f"{where}: regex does not compile: {exc}")
+        return None
+    groups = tuple(compiled.groupindex)
+    declared = _str_tuple(raw.get("fields", groups))
+    if set(declared) != set(groups):
+        problems.append(f"{where}: named groups {sorted(groups)} differ from fields "
+                        f"{sorted(declared)}")
+    samples = []
+    for s in raw["sample"]:
+        if not isinstance(s, dict) or "line" not in s:
+            problems.append(f"{where}: every sample needs a `line`")
+            continue
+        samples.append(Sample(str(s["line"]), {k: str(v) for k, v in s.get("fields", {}).items()}))
+    nonmatch = tuple(str(n["line"] if isinstance(n, dict) else n) for n in raw.get("nonmatch", []))
+    return Pattern(
+        id=PatternId(pid), name=str(raw["name"]), side=str(raw["side"]),
+        family=str(raw["family"]), cause=str(raw["cause"]), role=str(raw["role"]),
+        regex=rx, fields=declared, summary=str(raw["summary"]).strip(),
+        explanation=str(raw["explanation"]).strip(), remedy=str(raw["remedy"]).strip(),
+        samples=tuple(samples), nonmatch=nonmatch,
+        priority=int(raw.get("priority", DEFAULT_PRIORITY.get(str(raw["role"]), 0))),
+        status=str(raw.get("status", "stable")), versions=str(raw.get("versions", "")),
+        references=_str_tuple(raw.get("references")), aliases=_str_tuple(raw.get("aliases")),
+        postauth_family=raw.get("postauth_family"), postauth_cause=raw.get("postauth_cause"),
+        stage=raw.get("stage"), precedence=int(raw.get("precedence", 0)),
+        file=file, compiled=compiled,
+    )
+
+
+def parse_files(files: Iterable[Path]) -> tuple[list[Pattern], list[str]]:
+    """Parse catalogue files into entries, collecting problems instead of stopping."""
+    patterns: list[Pattern] = []
+    problems: list[str] = []
+    for path in files:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            problems.append(f"{path.name}: cannot read: {exc}")
+            continue
+        for raw in data.get("pattern", []):
+            p = _parse_entry(raw, path.name, problems)
+            if p is not None:
+                patterns.append(p)
+    return patterns, problems
+
+
+def check_samples(cat: Catalogue, p: Pattern) -> list[str]:
+    """Problems with one entry's samples and near-misses against the whole catalogue."""
+    problems: list[str] = []
+    where = f"{p.file}: {p.id}"
+    for s in p.samples:
+        _, body, _ = split_envelope(s.line)
+        got = p.match(body)
+        if got is None:
+            problems.append(f"{where}: sample does not match its own regex: {s.line!r}")
+            continue
+        if got != s.fields:
+            problems.append(f"{where}: sample {s.line!r} captured {got}, expected {s.fields}")
+        others = [o.id for o in cat.match_all(body, p.side) if o.id != p.id]
+        if others:
+            problems.append(f"{where}: sample {s.line!r} also matches {', '.join(others)}")
+        hit = cat.match(body, p.side)
+        if hit is not None and hit[0].id != p.id:
+            problems.append(f"{where}: sample {s.line!r} is classified as {hit[0].id}")
+    for n in p.nonmatch:
+        _, body, _ = split_envelope(n)
+        hits = [o.id for o in cat.match_all(body, p.side)]
+        if hits:
+            problems.append(f"{where}: near-miss {n!r} matches {', '.join(hits)}")
+    return problems
+
+
+def validate(cat: Catalogue) -> list[str]:
+    """Every problem of a parsed catalogue: duplicate ids, samples, near-misses."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for p in cat:
+        for key in (p.id, *p.aliases):
+            if key in seen:
+                problems.append(f"{p.file}: {p.id}: id {key} already used in {seen[key]}")
+            seen[key] = p.file
+        problems.extend(check_samples(cat, p))
+    return problems
+
+
+def catalogue_files(extra_dirs: Iterable[Path | str] = (), builtin: bool = True) -> list[Path]:
+    """The ``*.toml`` files of the built-in catalogue and any user directories."""
+    dirs = ([builtin_dir()] if builtin else []) + [Path(d) for d in extra_dirs]
+    files: list[Path] = []
+    for d in dirs:
+        if d.is_file():
+            files.append(d)
+        elif d.is_dir():
+            files.extend(sorted(d.glob("*.toml")))
+        else:
+            raise CatalogueError([f"{d}: no such pattern file or directory"])
+    return files
+
+
+_CACHE: dict[tuple[str, ...], Catalogue] = {}
+
+
+def load(extra_dirs: Iterable[Path | str] = (), builtin: bool = True,
+         check: bool = True) -> Catalogue:
+    """Load and validate the catalogue; raise :class:`CatalogueError` listing every problem."""
+    files = catalogue_files(extra_dirs, builtin)
+    key = tuple(str(f) for f in files) + (str(check),)
+    if key in _CACHE:
+        return _CACHE[key]
+    patterns, problems = parse_files(files)
+    cat = Catalogue(patterns)
+    if check:
+        problems += validate(cat)
+    if problems:
+        raise CatalogueError(problems)
+    _CACHE[key] = cat
+    return cat

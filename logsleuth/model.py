@@ -1,0 +1,175 @@
+"""Typed, frozen data shared by every stage: readers -> classify -> sessionize -> store -> report.
+
+Stages pass iterators of these types, never dicts; only ``store`` sees DuckDB rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NewType
+
+PatternId = NewType("PatternId", str)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One line (or journal entry) of a source, with its framing parsed off."""
+
+    ts: datetime | None
+    """When it was logged, timezone-aware UTC; None when the line had no parsable time."""
+    host: str | None
+    """Host name from the header; None when the header had none."""
+    program: str
+    """Program name (``sshd``, ``sshd-session``, ``sshd(pam_unix)``, ``CRON``...); "" if unknown."""
+    pid: int | None
+    """Process id from the header, if any."""
+    message: str
+    """The message after the header (still with any ``error:`` prefix and ``[preauth]`` suffix)."""
+    source: str
+    """Where it came from: a path, ``-`` for stdin, or ``journal``."""
+    line: int
+    """1-based line number in the source (entry number for journals)."""
+    repeat: int = 1
+    """How many times it happened (``message repeated N times: [ ... ]`` gives N)."""
+    cursor: str | None = None
+    """Journal cursor of the entry, for resumable reads; None for files."""
+    priority: int | None = None
+    """Syslog priority (0-7) when the source records it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A record of an ssh program after classification (matched or not)."""
+
+    record: Record
+    pattern_id: PatternId | None
+    """The catalogue entry that matched; None for an unmatched ssh line."""
+    family: str | None
+    cause: str | None
+    role: str | None
+    """What the sessionizer does with it (see ``catalogue.ROLES``)."""
+    priority: int
+    """How decisive it is for how a connection ended (higher wins)."""
+    fields: Mapping[str, str]
+    """Named fields the pattern captured (ip, port, user, code, ...), empty values dropped."""
+    level: str | None = None
+    """``error``/``fatal``/``debugN`` prefix stripped from the message, if any."""
+    phase: str | None = None
+    """``preauth``/``postauth`` suffix stripped from the message, if any."""
+    postauth_family: str | None = None
+    """Family to use instead when the connection had authenticated."""
+    postauth_cause: str | None = None
+    """Cause to use instead when the connection had authenticated."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One log line cited as evidence."""
+
+    source: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One TCP connection to sshd, reconstructed from the lines of its processes."""
+
+    id: int
+    host: str
+    client_ip: str | None
+    client_port: int | None
+    user: str | None
+    authenticated: bool
+    method: str | None
+    """Authentication method that succeeded (publickey, password, ...)."""
+    start: datetime | None
+    end: datetime | None
+    family: str
+    """Cause family of how it ended, ``open`` when still open, ``unknown`` when unexplained."""
+    cause: str
+    pattern_id: PatternId | None
+    """The catalogue entry of the decisive event."""
+    evidence: tuple[Evidence, ...]
+    pids: tuple[int, ...] = ()
+    failures: int = 0
+    """Failed authentication attempts seen on it."""
+    note: str | None = None
+    """Why the family was inferred, when no single line says so."""
+
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds from the first to the last line, when both are known."""
+        if self.start is None or self.end is None:
+            return None
+        return round((self.end - self.start).total_seconds(), 6)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What was read from one source."""
+
+    path: str
+    reader: str
+    lines: int = 0
+    """All lines (or entries) read."""
+    ssh_lines: int = 0
+    """Lines of ssh programs (sshd, sshd-session, sshd-auth, sshd's PAM lines)."""
+    matched: int = 0
+    unmatched: int = 0
+    error: str | None = None
+    """Why it could not be read (fully), if so."""
+    hint: str | None = None
+    """What to do about the error."""
+    note: str | None = None
+    """Anything else worth telling (e.g. "the default auth log")."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedShape:
+    """A group of unmatched ssh messages that differ only in addresses and numbers."""
+
+    shape: str
+    count: int
+    example: str
+
+
+@dataclass(frozen=True, slots=True)
+class CauseCount:
+    """How many connections of one host ended with one cause."""
+
+    family: str
+    cause: str
+    count: int
+    pattern_id: str | None
+    evidence: Evidence | None
+    top_ips: tuple[tuple[str, int], ...] = ()
+    top_users: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HostReport:
+    """Per-host rollup."""
+
+    host: str
+    connections: int
+    authenticated: int
+    families: Mapping[str, int]
+    causes: tuple[CauseCount, ...]
+    extra: Mapping[str, object] = field(default_factory=dict)
+    """Further rollups (durations, timeline, diagnosis) keyed by name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a renderer needs; renderers are pure functions of it."""
+
+    sources: tuple[SourceInfo, ...]
+    hosts: tuple[HostReport, ...]
+    connections: tuple[Connection, ...]
+    unmatched_count: int
+    unmatched: tuple[UnmatchedShape, ...]
+    extra: Mapping[str, object] = field(default_factory=dict)
+    """Report-wide results (advice, findings) keyed by name."""

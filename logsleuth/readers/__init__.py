@@ -1,0 +1,22 @@
+"""Readers: one module per source kind, registered by name."""
+
+from __future__ import annotations
+
+from logsleuth.readers.base import ReadOptions, Reader
+from logsleuth.readers.syslog import SyslogReader
+
+READERS: dict[str, type[Reader]] = {
+    "syslog": SyslogReader,
+}
+
+
+def detect(path: str, head: bytes) -> Reader | None:
+    """The first registered reader that recognises a source, if any."""
+    for cls in READERS.values():
+        reader = cls()
+        if reader.sniff(path, head):
+            return reader
+    return None
+
+
+__all__ = ["READERS", "ReadOptions", "Reader", "detect"]
