@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from logsleuth.catalogue import Catalogue, split_envelope
@@ -9,6 +10,8 @@ from logsleuth.model import Event, Record
 
 #: Programs whose lines are sshd's own (OpenSSH <= 9.7, >= 9.8, >= 10.0, old RHEL PAM).
 SSH_PROGRAMS = frozenset({"sshd", "sshd-session", "sshd-auth", "sshd(pam_unix)"})
+#: The OpenSSH client logging to syslog (``ssh -y``, e.g. from cron jobs or autossh).
+SSH_CLIENT_PROGRAMS = frozenset({"ssh"})
 
 
 def is_ssh(record: Record) -> bool:
@@ -16,10 +19,10 @@ def is_ssh(record: Record) -> bool:
     return record.program in SSH_PROGRAMS
 
 
-def classify_record(record: Record, catalogue: Catalogue) -> Event:
+def classify_record(record: Record, catalogue: Catalogue, side: str = "server") -> Event:
     """Classify one ssh record; an unmatched one becomes an event with no pattern."""
     level, body, phase = split_envelope(record.message)
-    hit = catalogue.match(body, "server")
+    hit = catalogue.match(body, side)
     if hit is None:
         return Event(record, None, None, None, None, 0, {}, level, phase)
     p, fields = hit
@@ -34,3 +37,20 @@ def classify(records: Iterable[Record], catalogue: Catalogue) -> Iterator[Event]
     for record in records:
         if record.program in SSH_PROGRAMS:
             yield classify_record(record, catalogue)
+
+
+_SHAPE_SUBS = (
+    (re.compile(r"\[[0-9A-Fa-f:.]+\]:\d+"), "[IP]:N"),
+    (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"), "IP"),
+    (re.compile(r"\b(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}\b"), "IP"),
+    (re.compile(r"SHA256:[A-Za-z0-9+/=]+|\b[0-9a-f]{2}(?::[0-9a-f]{2}){15}\b"), "FP"),
+    (re.compile(r"\b(for|user) \S+ from\b"), r"\1 USER from"),
+    (re.compile(r"\d+"), "N"),
+)
+
+
+def shape_of(message: str) -> str:
+    """A message with addresses, numbers and user names blanked, to group unmatched lines."""
+    for rx, repl in _SHAPE_SUBS:
+        message = rx.sub(repl, message)
+    return message[:200]

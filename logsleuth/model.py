@@ -98,6 +98,10 @@ class Connection:
     """Failed authentication attempts seen on it."""
     note: str | None = None
     """Why the family was inferred, when no single line says so."""
+    decisive: Evidence | None = None
+    """The line that decided the family (None when it was inferred)."""
+    direction: str = "inbound"
+    """``inbound`` (to this host's sshd) or ``outbound`` (this host's ssh client, ``ssh -y``)."""
 
     @property
     def duration_s(self) -> float | None:

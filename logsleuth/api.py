@@ -1,0 +1,154 @@
+"""The pipeline: readers -> classify -> sessionize -> store -> report.
+
+``scan`` wires the stages and holds no I/O policy of its own: it never prints, and a
+source that cannot be read is recorded in the report instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from logsleuth import catalogue as catalogue_mod
+from logsleuth.catalogue import Catalogue
+from logsleuth.classify import SSH_CLIENT_PROGRAMS, SSH_PROGRAMS, classify_record, shape_of
+from logsleuth.errors import SourceError
+from logsleuth.model import Connection, Record, Report, SourceInfo, UnmatchedShape
+from logsleuth.readers import READERS, ReadOptions
+from logsleuth.readers.sources import Source, default_sources, expand
+from logsleuth.report import build_report
+from logsleuth.sessionize import Sessionizer
+from logsleuth.store import Store
+
+MAX_SHAPES = 5000
+
+
+@dataclass
+class _Unmatched:
+    counts: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+    other: int = 0
+
+    def add(self, message: str) -> None:
+        shape = shape_of(message)
+        if shape in self.counts or len(self.counts) < MAX_SHAPES:
+            self.counts[shape] += 1
+            self.examples.setdefault(shape, message)
+        else:
+            self.other += 1
+
+    def shapes(self) -> list[UnmatchedShape]:
+        out = [UnmatchedShape(s, n, self.examples[s]) for s, n in self.counts.items()]
+        if self.other:
+            out.append(UnmatchedShape("(other shapes)", self.other, ""))
+        return out
+
+
+def load_catalogue(patterns_dirs: Sequence[str] = ()) -> Catalogue:
+    """The built-in catalogue plus any user pattern directories, validated."""
+    return catalogue_mod.load(patterns_dirs)
+
+
+def resolve_sources(paths: Sequence[str], *, journal: bool = False,
+                    journal_dirs: Sequence[str] = (), journal_files: Sequence[str] = ()
+                    ) -> tuple[list[Source], list[SourceError]]:
+    """The sources a scan reads: the paths given, the journal options, else the default."""
+    sources: list[Source] = []
+    errors: list[SourceError] = []
+    if paths:
+        sources, errors = expand(paths)
+    if journal:
+        sources.append(Source("journal", "journald", "the local journal"))
+    sources.extend(Source(d, "journald") for d in journal_dirs)
+    sources.extend(Source(f, "journald") for f in journal_files)
+    if not paths and not (journal or journal_dirs or journal_files):
+        sources, errors = default_sources()
+    return sources, errors
+
+
+def _in_window(rec: Record, since: datetime | None, until: datetime | None) -> bool:
+    if rec.ts is None:
+        return True
+    return not ((since and rec.ts < since) or (until and rec.ts > until))
+
+
+def scan(paths: Sequence[str] = (), *, year: int | None = None,
+         patterns_dirs: Sequence[str] = (), catalogue: Catalogue | None = None,
+         journal: bool = False, journal_dirs: Sequence[str] = (),
+         journal_files: Sequence[str] = (), since: datetime | None = None,
+         until: datetime | None = None, sshd_config: str | None = None,
+         db: str = ":memory:") -> Report:
+    """Read the sources, classify and sessionize their ssh lines, and build the report."""
+    cat = catalogue or load_catalogue(patterns_dirs)
+    sources, errors = resolve_sources(paths, journal=journal, journal_dirs=journal_dirs,
+                                      journal_files=journal_files)
+    options = ReadOptions(year=year, since=since, until=until)
+    store = Store(db)
+    try:
+        for err in errors:
+            store.add_source(SourceInfo(err.path, "-", error=err.reason, hint=err.hint))
+        sess = Sessionizer()
+        unmatched = _Unmatched()
+        batch: list[Connection] = []
+        for source in sources:
+            stats = _SourceRun(source, cat, sess, unmatched)
+            try:
+                for conn in stats.run(options):
+                    batch.append(conn)
+                    if len(batch) >= 20_000:
+                        store.add_connections(batch)
+                        batch.clear()
+                store.add_source(stats.info())
+            except SourceError as exc:
+                store.add_source(stats.info(exc))
+        batch.extend(sess.finish())
+        store.add_connections(batch)
+        store.add_unmatched(unmatched.shapes())
+        return build_report(store, sshd_config=sshd_config)
+    finally:
+        store.close()
+
+
+class _SourceRun:
+    """Reads one source through classify into the shared sessionizer, counting lines."""
+
+    def __init__(self, source: Source, cat: Catalogue, sess: Sessionizer,
+                 unmatched: _Unmatched) -> None:
+        self.source, self.cat, self.sess, self.unmatched = source, cat, sess, unmatched
+        self.lines = self.ssh = self.matched = 0
+
+    def run(self, options: ReadOptions) -> Iterator[Connection]:
+        """Yield the connections that settle while this source is read."""
+        reader = READERS[self.source.reader]()
+        cat, sess, unmatched = self.cat, self.sess, self.unmatched
+        for rec in reader.read(self.source.path, options):
+            self.lines += 1
+            prog = rec.program
+            client = prog in SSH_CLIENT_PROGRAMS
+            if prog not in SSH_PROGRAMS and not client:
+                continue
+            if not _in_window(rec, options.since, options.until):
+                continue
+            self.ssh += 1
+            ev = classify_record(rec, cat, "client" if client else "server")
+            if ev.pattern_id is None:
+                unmatched.add(rec.message)
+            else:
+                self.matched += 1
+            if client:
+                sess.feed_outbound(ev)
+            else:
+                yield from sess.feed(ev)
+
+    def info(self, err: SourceError | None = None) -> SourceInfo:
+        """What was read, and why reading stopped early if it did."""
+        note = self.source.note
+        if err is None and self.lines == 0:
+            note = "empty: nothing to read"
+        elif err is None and self.ssh == 0:
+            note = "no ssh lines in this source"
+        return SourceInfo(self.source.path, self.source.reader, self.lines, self.ssh,
+                          self.matched, self.ssh - self.matched,
+                          err.reason if err else None, err.hint if err else None, note)

@@ -1,0 +1,224 @@
+"""Command-line interface: parses arguments and calls the library, nothing more."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from logsleuth import __version__, api
+from logsleuth.catalogue import ROLES
+from logsleuth.errors import CatalogueError, ExitCode, LogsleuthError
+from logsleuth.explain import explain_line
+from logsleuth.model import Report
+from logsleuth.renderers import render
+
+app = typer.Typer(
+    help="Why do SSH connections drop, and what should I change?",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+patterns_app = typer.Typer(help="Browse and check the pattern catalogue.", no_args_is_help=True)
+app.add_typer(patterns_app, name="patterns")
+
+
+class Format(StrEnum):
+    """Report formats."""
+
+    text = "text"
+    json = "json"
+    ndjson = "ndjson"
+
+
+def _fail(message: str, code: ExitCode) -> NoReturn:
+    typer.echo(f"logsleuth: {message}", err=True)
+    raise typer.Exit(int(code))
+
+
+def _color(option: bool | None) -> bool:
+    if option is not None:
+        return option
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def parse_when(text: str | None) -> datetime | None:
+    """`24h`, `7d`, `30m` (ago) or an ISO date/time (UTC unless it says otherwise)."""
+    if text is None:
+        return None
+    m = re.fullmatch(r"(\d+)\s*([smhdw])", text.strip())
+    if m:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+        return datetime.now(UTC) - timedelta(**{unit[m.group(2)]: int(m.group(1))})
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: use e.g. 24h, 7d or 2026-11-21T06:00") from None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(str(output)).write_text(text, encoding="utf-8")
+
+
+def _exit_for(report: Report, fail_on: list[str]) -> ExitCode:
+    for s in report.sources:
+        if s.error:
+            typer.echo(f"logsleuth: error: {s.path}: {s.error}"
+                       + (f" ({s.hint})" if s.hint else ""), err=True)
+    if report.sources and all(s.error for s in report.sources):
+        return ExitCode.NO_INPUT
+    if any(s.error for s in report.sources):
+        return ExitCode.NO_INPUT
+    if fail_on:
+        seen = {c.family for c in report.connections}
+        if seen & set(fail_on):
+            return ExitCode.FINDINGS
+    return ExitCode.OK
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Log files, directories or globs; `-` reads stdin. Default: /var/log/auth.log, "
+             "else /var/log/secure, else the journal.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    output: Annotated[str | None, typer.Option("--output", "-o",
+                                               help="Write to a file (`-` = stdout).")] = None,
+    year: Annotated[int | None, typer.Option(help="Year of yearless (RFC 3164) lines; "
+                                                  "default: from the file's mtime.")] = None,
+    patterns: Annotated[list[str] | None, typer.Option(
+        "--patterns", help="Extra pattern directory or file (repeatable).")] = None,
+    journal: Annotated[bool, typer.Option("--journal", help="Read the local journal.")] = False,
+    journal_dir: Annotated[list[str] | None, typer.Option(
+        "--journal-dir", help="Read the journal files in a directory (repeatable).")] = None,
+    journal_file: Annotated[list[str] | None, typer.Option(
+        "--journal-file", help="Read one journal file (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only lines after this (24h, 7d, ISO).")]
+    = None,
+    until: Annotated[str | None, typer.Option(help="Only lines before this.")] = None,
+    sshd_config: Annotated[str | None, typer.Option(
+        "--sshd-config", help="sshd_config or `sshd -T` output, to compute silence windows.")]
+    = None,
+    fail_on: Annotated[list[str] | None, typer.Option(
+        "--fail-on", help="Exit 1 when a connection of this family is seen (repeatable).")]
+    = None,
+    color: Annotated[bool | None, typer.Option("--color/--no-color",
+                                               help="Force colour on or off.")] = None,
+) -> None:
+    """Report why SSH connections ended, per host, with evidence and fixes."""
+    try:
+        report = api.scan(
+            paths or [], year=year, patterns_dirs=patterns or [], journal=journal,
+            journal_dirs=journal_dir or [], journal_files=journal_file or [],
+            since=parse_when(since), until=parse_when(until), sshd_config=sshd_config)
+    except LogsleuthError as exc:
+        _fail(str(exc), exc.exit_code)
+    _emit(render(report, fmt.value, color=_color(color) and output in (None, "-")), output)
+    raise typer.Exit(int(_exit_for(report, fail_on or [])))
+
+
+@app.command()
+def explain(
+    line: Annotated[str, typer.Argument(help="One log line (with or without its header).")],
+    patterns: Annotated[list[str] | None, typer.Option("--patterns")] = None,
+) -> None:
+    """Show which catalogue entry matches a line, its fields, family, cause and remedy."""
+    try:
+        cat = api.load_catalogue(patterns or [])
+    except LogsleuthError as exc:
+        _fail(str(exc), exc.exit_code)
+    ex = explain_line(line, cat)
+    typer.echo(f"message: {ex.message}")
+    if ex.pattern is None:
+        typer.echo(f"unmatched: {ex.reason}")
+        raise typer.Exit(int(ExitCode.FINDINGS))
+    p = ex.pattern
+    typer.echo(f"entry:   {p.id} {p.name} ({p.side}, {p.file})")
+    typer.echo(f"family:  {p.family}\ncause:   {p.cause}\nrole:    {p.role}")
+    if p.postauth_family:
+        typer.echo(f"after authentication: {p.postauth_family} / {p.postauth_cause}")
+    for k, v in ex.fields.items():
+        typer.echo(f"field:   {k} = {v}")
+    if ex.level or ex.phase:
+        typer.echo(f"level:   {ex.level or '-'}   phase: {ex.phase or '-'}")
+    typer.echo(f"summary: {p.summary}\n\n{p.explanation}\n\nremedy:\n{p.remedy}")
+
+
+@patterns_app.command("list")
+def patterns_list(
+    patterns: Annotated[list[str] | None, typer.Option("--patterns")] = None,
+    side: Annotated[str | None, typer.Option(help="server or client")] = None,
+) -> None:
+    """List every catalogue entry: id, name, family, cause."""
+    cat = api.load_catalogue(patterns or [])
+    for p in cat:
+        if side in (None, p.side):
+            typer.echo(f"{p.id}  {p.side:<6}  {p.family:<20} {p.cause:<40} {p.name}")
+
+
+@patterns_app.command("show")
+def patterns_show(
+    pattern_id: Annotated[str, typer.Argument(metavar="ID")],
+    patterns: Annotated[list[str] | None, typer.Option("--patterns")] = None,
+) -> None:
+    """Show one entry: regex, explanation, remedy, samples."""
+    cat = api.load_catalogue(patterns or [])
+    p = cat.get(pattern_id.upper())
+    if p is None:
+        _fail(f"no entry {pattern_id!r}; see `logsleuth patterns list`", ExitCode.USAGE)
+    typer.echo(f"{p.id} {p.name}\n  side: {p.side}  family: {p.family}  cause: {p.cause}  "
+               f"role: {p.role} ({ROLES[p.role]})  priority: {p.priority}")
+    if p.versions:
+        typer.echo(f"  OpenSSH versions: {p.versions}")
+    typer.echo(f"  regex: {p.regex}\n\n{p.summary}\n\n{p.explanation}\n\nremedy:\n{p.remedy}\n")
+    for s in p.samples:
+        typer.echo(f"  sample: {s.line}")
+    for n in p.nonmatch:
+        typer.echo(f"  not:    {n}")
+
+
+@patterns_app.command("check")
+def patterns_check(
+    directory: Annotated[list[str] | None, typer.Argument(help="Extra pattern dirs/files.")]
+    = None,
+) -> None:
+    """Validate the catalogue (and extra pattern files): regexes, samples, near-misses."""
+    try:
+        cat = api.load_catalogue(directory or [])
+    except CatalogueError as exc:
+        _fail(str(exc), exc.exit_code)
+    typer.echo(f"ok: {len(cat)} entries")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"logsleuth {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version.")] = False,
+) -> None:
+    """Why do SSH connections drop, and what should I change?"""
+
+
+def main() -> None:
+    """Entry point of the `logsleuth` console script."""
+    try:
+        app()
+    except CatalogueError as exc:
+        typer.echo(f"logsleuth: {exc}", err=True)
+        sys.exit(int(exc.exit_code))
+    except LogsleuthError as exc:
+        typer.echo(f"logsleuth: {exc}", err=True)
+        sys.exit(int(exc.exit_code))

@@ -1,0 +1,35 @@
+"""Renderers: pure functions from a :class:`~logsleuth.model.Report` to text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+from logsleuth.model import Report
+from logsleuth.renderers import json_out, text
+
+
+class OutputFormat(StrEnum):
+    """The report formats the CLI offers."""
+
+    TEXT = "text"
+    JSON = "json"
+    NDJSON = "ndjson"
+    MARKDOWN = "markdown"
+
+
+RENDERERS: dict[str, Callable[..., str]] = {
+    "text": text.render,
+    "json": json_out.render,
+    "ndjson": json_out.render_ndjson,
+}
+
+
+def render(report: Report, fmt: str = "text", *, color: bool = False, width: int = 100) -> str:
+    """Render a report in a format (``text`` takes colour and width)."""
+    if fmt == "text":
+        return text.render(report, color=color, width=width)
+    try:
+        return RENDERERS[fmt](report)
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(RENDERERS)}") from None
