@@ -1,33 +1,63 @@
-"""Parse one syslog line's framing: RFC 3164, rsyslog's RFC 3339 file format, RFC 5424.
+"""Parse the framing of one syslog line; the message body is left for the catalogue.
 
-Only the header is parsed here; the message body is left for the catalogue.
+Header shapes recognised (dispatched on the first character, so each line is tried
+against one expression only):
+
+- RFC 3164 / BSD: ``Feb  7 16:01:07 host sshd[5106]: msg`` (one- or two-space day,
+  optional host, optional pid, optional year after the time, optional ``<4.3>`` or
+  ``<auth.info>`` priority after the time, optional ``auth.info`` facility before the
+  program, Solaris ``[ID 800047 auth.info]`` tag before the message).
+- rsyslog's RFC 3339 file format (Debian 12): ``2026-11-21T20:02:26.012528+00:00 vm
+  sshd[1]: msg``; also macOS ``log show`` style ``2020-03-23 06:47:42.801612-0700  host``.
+- RFC 5424: ``<38>1 2019-07-08T17:40:16.95-04:00 host sshd 57915 - [sd] msg``.
+- Any of the above behind a leading ``<PRI>``.
+
+Times are returned as timezone-aware UTC. Times without an offset (RFC 3164, offsetless
+RFC 3339) are local wall-clock times of the machine that wrote them, converted with the
+local zone of the machine reading them.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 
-# host: no whitespace, brackets or colons, so a missing host name is recognised by the
-# program token (which ends in ':' or '[pid]:'); program may be `sshd(pam_unix)`.
-_TAIL = (r"(?:(?P<host>[^\s\[\]:]+)\s+)?"
-         r"(?P<prog>[^\s\[\]:(]+(?:\([^)\s]*\))?)(?:\[(?P<pid>\d+)\])?:(?: |$)"
-         r"(?:\[ID \d+ [\w.]+\] )?(?P<msg>.*)")
-# "Jun 21 16:47:48", "Feb  7 ...", "Feb 7 ..."; optional BSD "<4.3>"/"<auth.info>" after it.
+# After the time stamp. A host has no whitespace, brackets or colons, so a missing host
+# is recognised by the program token, which must end in ':' or '[pid]' (the colon after
+# '[pid]' is optional: some relays drop it). Program may be `sshd(pam_unix)`.
+_TAIL = (
+    r"(?:<(?P<bsd>[\w.]{1,16})> +)?"  # FreeBSD syslogd -v/-vv: <4.3> or <auth.info>
+    r"(?:(?P<host>[^\s\[\]:]+) +)?"
+    r"(?:[a-z]{2,8}\.[a-z]{3,7} )?"  # busybox-style facility.level before the program
+    r"(?P<prog>[^\s\[:]+)(?:\[(?P<pid>\d*)\]:?|:)(?: +|$)"
+    r"(?:\[ID \d+ [\w.]+\] )?"  # Solaris message id
+    r"(?P<msg>.*)"
+)
 _RFC3164 = re.compile(
-    r"(?:<\d{1,3}>)?(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) (?P<time>\d\d:\d\d:\d\d)"
-    r"(?:\.\d+)?(?: (?P<year>\d{4}))? +(?:<[\w.]+> )?" + _TAIL)
-# rsyslog RSYSLOG_FileFormat: 2026-11-21T19:19:12.358160+00:00; also "2020-03-23 06:47:42.8-0700".
+    r"(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) (?P<time>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?"
+    r"(?: (?P<year>\d{4}))? +" + _TAIL,
+    re.DOTALL,
+)
 _RFC3339 = re.compile(
-    r"(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) +" + _TAIL)
-# <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG (SD is "-" or [..][..]).
+    r"(?P<ts>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d(?::?\d\d)?)?) +" + _TAIL,
+    re.DOTALL,
+)
+# <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD [MSG]; SD is "-" or one or more [..] elements.
 _RFC5424 = re.compile(
     r"<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<prog>\S+) (?P<pid>\S+) \S+ "
-    r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (?P<msg>.*))?$")
+    r"(?P<sd>-|(?:\[(?:[^\]\\\"]|\\.|\"(?:[^\"\\]|\\.)*\")*\])+)(?: (?P<msg>.*))?",
+    re.DOTALL,
+)
+_PRI = re.compile(r"<\d{1,3}>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,71 +67,189 @@ class Header:
     ts: datetime | None
     """UTC time; for yearless lines, computed with the year passed in."""
     host: str | None
+    """Host name; None when the line has none."""
     program: str
+    """Program (syslog tag) such as ``sshd``, ``sshd-session`` or ``sshd(pam_unix)``."""
     pid: int | None
+    """Process id when the line has one."""
     message: str
+    """Everything after the header."""
     priority: int | None = None
+    """Severity (0-7) when the line carries a numeric priority."""
     yearless: bool = False
+    """True when the time stamp had no year (the caller's year was used)."""
 
 
-def parse_iso(text: str) -> datetime | None:
-    """An RFC 3339 time as UTC (a time without offset is taken as UTC)."""
-    text = text.replace(" ", "T", 1)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    elif len(text) > 5 and text[-5] in "+-" and text[-3] != ":" and text[-8] != "-":
-        text = text[:-2] + ":" + text[-2:]
+class LocalClock:
+    """Converts local wall-clock times to UTC, caching the zone offset per minute.
+
+    Zone transitions happen on minute boundaries, so one ``astimezone`` call per distinct
+    minute is exact and far cheaper than one per line. The cache is dropped when the
+    process's zone changes (``time.tzset``).
+    """
+
+    def __init__(self) -> None:
+        self._offsets: dict[tuple[int, int, int, int, int], timedelta] = {}
+        self._zone: object = None
+
+    def to_utc(
+        self, year: int, month: int, day: int, hour: int, minute: int, second: int, us: int = 0
+    ) -> datetime | None:
+        """The UTC instant of a local time; None when the date does not exist."""
+        if self._zone is not time.tzname:
+            self._offsets.clear()
+            self._zone = time.tzname
+        key = (year, month, day, hour, minute)
+        offset = self._offsets.get(key)
+        try:
+            if offset is None:
+                naive = datetime(year, month, day, hour, minute)
+                offset = naive - naive.astimezone(UTC).replace(tzinfo=None)
+                if len(self._offsets) > 100_000:
+                    self._offsets.clear()
+                self._offsets[key] = offset
+            return datetime(year, month, day, hour, minute, second, us, tzinfo=UTC) - offset
+        except (ValueError, OverflowError):
+            return None
+
+
+CLOCK = LocalClock()
+
+
+def parse_iso(text: str, clock: LocalClock = CLOCK) -> datetime | None:
+    """An RFC 3339 / ISO 8601 time as UTC; a time without an offset is taken as local."""
     try:
         ts = datetime.fromisoformat(text)
     except ValueError:
         return None
     if ts.tzinfo is None:
-        return ts.replace(tzinfo=UTC)
+        return clock.to_utc(
+            ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second, ts.microsecond
+        )
     return ts.astimezone(UTC)
 
 
-def local_to_utc(year: int, month: int, day: int, hms: str) -> datetime | None:
-    """A local wall-clock time (syslog's yearless stamps are local) as UTC."""
-    try:
-        h, m, s = (int(x) for x in hms.split(":"))
-        return datetime(year, month, day, h, m, s).astimezone(UTC)
-    except ValueError:
+def local_to_utc(
+    year: int, month: int, day: int, hms: str, frac: str | None = None, clock: LocalClock = CLOCK
+) -> datetime | None:
+    """A local ``HH:MM:SS`` (optionally with a ``.fraction``) on a date, as UTC."""
+    us = int((frac[1:] + "00000")[:6]) if frac else 0
+    return clock.to_utc(year, month, day, int(hms[0:2]), int(hms[3:5]), int(hms[6:8]), us)
+
+
+# A parsed line as a plain tuple: (ts, host, program, pid, message, priority, yearless).
+# The reader uses this form directly; building a Header per line would double the cost.
+Fields = tuple[datetime | None, str | None, str, int | None, str, int | None, bool]
+
+
+def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | None:
+    """Parse a line's header into a :data:`Fields` tuple; None when it has no framing."""
+    if not line:
         return None
+    first = line[0]
+    priority: int | None = None
+    if first == "<":
+        if line.startswith("1 ", line.find(">") + 1):
+            m = _RFC5424.match(line)
+            if m is not None:
+                return _fields_5424(m, clock)
+        p = _PRI.match(line)
+        if p is None:
+            return None
+        priority = int(line[1 : p.end() - 1]) & 7
+        line = line[p.end() :]
+        if not line:
+            return None
+        first = line[0]
+    if "0" <= first <= "9":
+        m = _RFC3339.match(line)
+        if m is None:
+            return None
+        ts = parse_iso(m.group("ts"), clock)
+        yearless = False
+    elif "A" <= first <= "Z":
+        m = _RFC3164.match(line)
+        if m is None:
+            return None
+        month = MONTHS.get(m.group("mon"))
+        if month is None:
+            return None
+        explicit = m.group("year")
+        yearless = explicit is None
+        ts = local_to_utc(
+            year if yearless else int(explicit),
+            month,
+            int(m.group("day")),
+            m.group("time"),
+            m.group("frac"),
+            clock,
+        )
+    else:
+        return None
+    pid = m.group("pid")
+    bsd = m.group("bsd")
+    if bsd is not None:
+        priority = _bsd_severity(bsd)
+    return (
+        ts,
+        m.group("host"),
+        m.group("prog"),
+        int(pid) if pid else None,
+        m.group("msg"),
+        priority,
+        yearless,
+    )
+
+
+_SEVERITIES = {
+    name: i
+    for i, names in enumerate(
+        (
+            ("emerg", "panic"),
+            ("alert",),
+            ("crit",),
+            ("err", "error"),
+            ("warning", "warn"),
+            ("notice",),
+            ("info",),
+            ("debug",),
+        )
+    )
+    for name in names
+}
+
+
+def _bsd_severity(text: str) -> int | None:
+    """Severity of FreeBSD's ``<4.3>`` (facility.severity) or ``<auth.info>`` tag."""
+    level = text.rpartition(".")[2]
+    if level.isdigit():
+        return int(level) & 7
+    return _SEVERITIES.get(level)
+
+
+def _fields_5424(m: re.Match[str], clock: LocalClock) -> Fields:
+    msg = m.group("msg") or ""
+    if msg.startswith("\ufeff"):  # RFC 5424 marks UTF-8 messages with a BOM
+        msg = msg[1:]
+    # rsyslog's %msg% keeps the legacy leading space after the tag: strip exactly one.
+    if msg.startswith(" "):
+        msg = msg[1:]
+    host, prog, pid = m.group("host"), m.group("prog"), m.group("pid")
+    ts_text = m.group("ts")
+    return (
+        None if ts_text == "-" else parse_iso(ts_text, clock),
+        None if host == "-" else host,
+        "" if prog == "-" else prog,
+        int(pid) if pid.isdigit() else None,
+        msg,
+        int(m.group("pri")) & 7,
+        False,
+    )
 
 
 def parse_line(line: str, year: int) -> Header | None:
     """Parse a line's header; None when it has no syslog framing we know."""
-    if not line:
+    f = parse_fields(line, year)
+    if f is None:
         return None
-    first = line[0]
-    if first.isdigit():
-        m = _RFC3339.match(line)
-        if m:
-            pid = m.group("pid")
-            return Header(parse_iso(m.group("ts")), m.group("host"), m.group("prog"),
-                          int(pid) if pid else None, m.group("msg"))
-        return None
-    if first == "<":
-        m = _RFC5424.match(line)
-        if m:
-            pid = m.group("pid")
-            msg = m.group("msg") or ""
-            # rsyslog keeps the legacy leading space of %msg%: strip exactly one.
-            if msg.startswith(" "):
-                msg = msg[1:]
-            host = m.group("host")
-            return Header(parse_iso(m.group("ts")), None if host == "-" else host,
-                          m.group("prog"), int(pid) if pid.isdigit() else None, msg,
-                          priority=int(m.group("pri")) & 7)
-    m = _RFC3164.match(line)
-    if m is None:
-        return None
-    month = MONTHS.get(m.group("mon"))
-    if month is None:
-        return None
-    explicit = m.group("year")
-    ts = local_to_utc(int(explicit) if explicit else year, month, int(m.group("day")),
-                      m.group("time"))
-    pid = m.group("pid")
-    return Header(ts, m.group("host"), m.group("prog"), int(pid) if pid else None,
-                  m.group("msg"), yearless=explicit is None)
+    return Header(*f)
