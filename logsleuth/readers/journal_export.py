@@ -1,0 +1,353 @@
+"""Journal exports read without any binding: ``journalctl -o json`` and ``-o export`` files.
+
+Both formats carry the same fields as the journal itself, so this module also holds what
+the journal readers share: which entries are sshd's (:func:`is_sshd_entry`) and how an
+entry's fields become a :class:`~logsleuth.model.Record` (:func:`entry_record`).
+
+Journal Export Format (systemd's "JOURNAL_EXPORT_FORMATS"): one ``KEY=value`` line per
+field, or for values that are binary or contain a newline ``KEY`` followed by a
+little-endian 64-bit length, the raw bytes and a newline; a blank line ends each entry.
+``journalctl -o json`` writes one object per line; a value is a string, ``null`` (too
+large), an array of byte values (not valid UTF-8) or an array of such values (a field
+that occurs more than once).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+import re
+import struct
+import sys
+import zlib
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import IO, BinaryIO, cast
+
+from logsleuth.errors import SourceError
+from logsleuth.model import Record
+from logsleuth.readers.base import ReadOptions
+
+#: SYSLOG_IDENTIFIER values of sshd's processes (OpenSSH <= 9.7, >= 9.8, >= 10.0, old PAM).
+SSHD_IDENTIFIERS = ("sshd", "sshd-session", "sshd-auth", "sshd(pam_unix)")
+#: The sshd service under its Debian and Red Hat names.
+SSHD_UNITS = ("ssh.service", "sshd.service")
+#: Socket-activated per-connection instances: ``ssh@3-10.0.0.1:22-10.0.0.2:5555.service``.
+_SOCKET_UNIT = re.compile(r"sshd?@[^/]*\.service\Z")
+
+#: Every "nothing to report" SourceError of the journal readers starts with this reason.
+NO_SSHD_ENTRIES = "no sshd entries"
+
+#: The fields a record is built from (also what ``journalctl --output-fields`` asks for).
+RECORD_FIELDS = (
+    "MESSAGE",
+    "_HOSTNAME",
+    "_PID",
+    "SYSLOG_PID",
+    "SYSLOG_IDENTIFIER",
+    "_COMM",
+    "PRIORITY",
+    "_BOOT_ID",
+    "_SYSTEMD_UNIT",
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FIELD_LINE = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def is_sshd_unit(unit: str | None) -> bool:
+    """Whether a ``_SYSTEMD_UNIT`` is the sshd service or one of its socket-activated units."""
+    return unit is not None and (unit in SSHD_UNITS or _SOCKET_UNIT.match(unit) is not None)
+
+
+def is_sshd_entry(identifier: str | None, unit: str | None) -> bool:
+    """Whether an entry is sshd's: by SYSLOG_IDENTIFIER or by the unit that logged it."""
+    return identifier in SSHD_IDENTIFIERS or is_sshd_unit(unit)
+
+
+def usec_to_datetime(usec: int) -> datetime:
+    """Microseconds since the epoch (journal timestamps) as an aware UTC datetime."""
+    return _EPOCH + timedelta(microseconds=usec)
+
+
+def datetime_to_usec(ts: datetime) -> int:
+    """An aware datetime (naive means UTC) as microseconds since the epoch."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    delta = ts - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return int(value) if value.isdigit() else None
+
+
+def entry_record(
+    fields: Mapping[str, str], usec: int | None, cursor: str | None, source: str, line: int
+) -> Record:
+    """Build a record from an entry's decoded fields (see :data:`RECORD_FIELDS`)."""
+    pid = _int(fields.get("_PID"))
+    if pid is None:
+        pid = _int(fields.get("SYSLOG_PID"))
+    message = fields.get("MESSAGE") or ""
+    if "\x00" in message:
+        message = message.replace("\x00", "")
+    return Record(
+        ts=usec_to_datetime(usec) if usec is not None else None,
+        host=fields.get("_HOSTNAME") or None,
+        program=fields.get("SYSLOG_IDENTIFIER") or fields.get("_COMM") or "",
+        pid=pid,
+        message=message.rstrip("\n"),
+        source=source,
+        line=line,
+        cursor=cursor,
+        priority=_int(fields.get("PRIORITY")),
+    )
+
+
+def _window(options: ReadOptions) -> tuple[int | None, int | None]:
+    since = datetime_to_usec(options.since) if options.since is not None else None
+    until = datetime_to_usec(options.until) if options.until is not None else None
+    return since, until
+
+
+def no_entries_error(source: str, where: str, options: ReadOptions) -> SourceError:
+    """The error for a source that holds no sshd entries (in the time window, if any)."""
+    window = ""
+    if options.since is not None or options.until is not None:
+        since = options.since.isoformat() if options.since else "the start"
+        until = options.until.isoformat() if options.until else "the end"
+        window = f" between {since} and {until}"
+    return SourceError(
+        source,
+        f"{NO_SSHD_ENTRIES} in {where}{window}",
+        "sshd logs nothing there: check that this is the right journal, widen --since/--until, "
+        "or scan the auth log (/var/log/auth.log, /var/log/secure) instead",
+    )
+
+
+def select_records(
+    entries: Iterator[tuple[Mapping[str, str], str | None]],
+    source: str,
+    options: ReadOptions,
+    where: str,
+) -> Iterator[Record]:
+    """sshd records of decoded entries, in the time window; SourceError when there are none.
+
+    ``Record.line`` is the entry's ordinal among all entries of the source.
+    """
+    since, until = _window(options)
+    found = 0
+    for ordinal, (fields, cursor) in enumerate(entries, 1):
+        if not is_sshd_entry(fields.get("SYSLOG_IDENTIFIER"), fields.get("_SYSTEMD_UNIT")):
+            continue
+        usec = _int(fields.get("__REALTIME_TIMESTAMP"))
+        if usec is not None and (
+            (since is not None and usec < since) or (until is not None and usec > until)
+        ):
+            continue
+        found += 1
+        yield entry_record(fields, usec, cursor, source, ordinal)
+    if not found:
+        raise no_entries_error(source, where, options)
+
+
+def _gunzip_head(head: bytes) -> bytes:
+    if head[:2] != b"\x1f\x8b":
+        return head
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 65536)
+    except zlib.error:
+        return b""
+
+
+# --- journalctl -o json -------------------------------------------------------------------
+
+
+def json_value(value: object) -> str | None:
+    """A field value of ``journalctl -o json`` as text (first value of a repeated field)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        if not value:
+            return ""
+        if isinstance(value[0], int):
+            try:
+                return bytes(value).decode("utf-8", "replace")
+            except (TypeError, ValueError):
+                return None
+        return json_value(value[0])
+    if value is None:
+        return None
+    return str(value)
+
+
+def parse_json_line(raw: bytes) -> dict[str, str] | None:
+    """Decode one ``journalctl -o json`` line (``json-seq`` separators allowed); None if not."""
+    raw = raw.strip().lstrip(b"\x1e")
+    if not raw.startswith(b"{"):
+        return None
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    out: dict[str, str] = {}
+    for key, value in obj.items():
+        text = json_value(value)
+        if text is not None:
+            out[key] = text
+    return out
+
+
+def json_entries(fh: IO[bytes], source: str) -> Iterator[tuple[Mapping[str, str], str | None]]:
+    """Entries of a ``journalctl -o json`` stream, with their cursors."""
+    for lineno, raw in enumerate(fh, 1):
+        fields = parse_json_line(raw)
+        if fields is None:
+            if raw.strip():
+                raise SourceError(
+                    source, f"line {lineno} is not a journal JSON object", "is the file truncated?"
+                )
+            continue
+        yield fields, fields.get("__CURSOR")
+
+
+class JournalJsonReader:
+    """Files written by ``journalctl -o json`` (one JSON object per entry and line)."""
+
+    name = "journal-json"
+
+    def sniff(self, path: str, head: bytes) -> bool:
+        """True when the first line is a JSON object with journal fields."""
+        head = _gunzip_head(head).lstrip(b"\x1e \t\r\n")
+        if not head.startswith(b"{"):
+            return False
+        first, newline, _ = head.partition(b"\n")
+        if newline:
+            fields = parse_json_line(first)
+            return fields is not None and ("__REALTIME_TIMESTAMP" in fields or "__CURSOR" in fields)
+        # One huge first line: settle for the field names.
+        return b'"__REALTIME_TIMESTAMP"' in head or b'"__CURSOR"' in head
+
+    def read(self, path: str, options: ReadOptions) -> Iterator[Record]:
+        """Yield the sshd entries; raise SourceError when there are none."""
+        with _open(path) as fh:
+            yield from _guard(path, select_records(json_entries(fh, path), path, options, path))
+
+
+# --- journalctl -o export -----------------------------------------------------------------
+
+
+def export_entries(fh: IO[bytes], source: str) -> Iterator[tuple[Mapping[str, str], str | None]]:
+    """Entries of a Journal Export Format stream, with their cursors."""
+    fields: dict[str, str] = {}
+    readline, read = fh.readline, fh.read
+    while True:
+        line = readline()
+        if not line or line == b"\n":
+            if fields:
+                yield fields, fields.get("__CURSOR")
+                fields = {}
+            if not line:
+                return
+            continue
+        key, eq, value = line.partition(b"=")
+        if eq:
+            name = key.decode("ascii", "replace")
+            if name not in fields:  # a repeated field: keep the first value
+                fields[name] = value.rstrip(b"\n").decode("utf-8", "replace")
+            continue
+        # Binary-safe form: KEY\n <le64 length> <bytes> \n
+        size = read(8)
+        if len(size) != 8:
+            raise SourceError(source, "truncated binary field", "is the export complete?")
+        (length,) = struct.unpack("<Q", size)
+        data = read(length)
+        if len(data) != length or read(1) != b"\n":
+            raise SourceError(source, "truncated binary field", "is the export complete?")
+        name = line.rstrip(b"\n").decode("ascii", "replace")
+        if name not in fields:
+            fields[name] = data.decode("utf-8", "replace")
+
+
+class JournalExportReader:
+    """Files written by ``journalctl -o export`` (Journal Export Format)."""
+
+    name = "journal-export"
+
+    def sniff(self, path: str, head: bytes) -> bool:
+        """True when the text starts with ``KEY=value`` lines and the first entry has a time."""
+        head = _gunzip_head(head)
+        if not _FIELD_LINE.match(head):
+            return False
+        first_entry = head.split(b"\n\n", 1)[0]
+        return head.startswith(b"__REALTIME_TIMESTAMP=") or (
+            b"\n__REALTIME_TIMESTAMP=" in first_entry
+        )
+
+    def read(self, path: str, options: ReadOptions) -> Iterator[Record]:
+        """Yield the sshd entries; raise SourceError when there are none."""
+        with _open(path) as fh:
+            yield from _guard(path, select_records(export_entries(fh, path), path, options, path))
+
+
+class _Closing:
+    """Context manager that closes a file, but never stdin."""
+
+    def __init__(self, fh: BinaryIO, raw: IO[bytes] | None = None) -> None:
+        self.fh = fh
+        self.raw = raw
+
+    def __enter__(self) -> BinaryIO:
+        return self.fh
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fh is not sys.stdin.buffer:
+            self.fh.close()
+        if self.raw is not None:
+            self.raw.close()
+
+
+def _guard(path: str, records: Iterator[Record]) -> Iterator[Record]:
+    """Turn read errors of a (possibly gzip) stream into SourceError."""
+    try:
+        yield from records
+    except (EOFError, OSError) as exc:
+        raise SourceError(
+            path, f"cannot read further ({exc})", "the file may be truncated or corrupt"
+        ) from None
+
+
+def _open(path: str) -> _Closing:
+    """Open a path (``-`` is stdin) for bytes, decompressing gzip, bzip2 and xz by magic."""
+    if path == "-":
+        return _Closing(sys.stdin.buffer)
+    try:
+        fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 (closed by _Closing)
+    except FileNotFoundError:
+        raise SourceError(path, "no such file", "check the path") from None
+    except PermissionError:
+        raise SourceError(
+            path, "permission denied", "run with sudo or add yourself to the adm group"
+        ) from None
+    except OSError as exc:
+        raise SourceError(path, f"cannot open ({exc.strerror})", "check the path") from None
+    magic = fh.read(6)
+    fh.seek(0)
+    unpacked: IO[bytes] | None = None
+    if magic.startswith(b"\x1f\x8b"):
+        unpacked = cast(IO[bytes], gzip.GzipFile(fileobj=fh, mode="rb"))
+    elif magic.startswith(b"BZh"):
+        unpacked = cast(IO[bytes], bz2.BZ2File(fh))  # noqa: SIM115
+    elif magic.startswith(b"\xfd7zXZ\x00"):
+        unpacked = cast(IO[bytes], lzma.LZMAFile(fh))  # noqa: SIM115
+    if unpacked is None:
+        return _Closing(cast(BinaryIO, fh))
+    return _Closing(cast(BinaryIO, unpacked), fh)
