@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from logsleuth.readers.base import ReadOptions, Reader
+from logsleuth.readers.journal_export import JournalExportReader, JournalJsonReader
+from logsleuth.readers.journald import JournaldReader
 from logsleuth.readers.syslog import SyslogReader
 
 READERS: dict[str, type[Reader]] = {
+    # Journal formats first: they are recognised exactly, syslog by a looser sniff.
+    "journald": JournaldReader,
+    "journal-json": JournalJsonReader,
+    "journal-export": JournalExportReader,
     "syslog": SyslogReader,
 }
 
