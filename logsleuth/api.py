@@ -20,6 +20,7 @@ from logsleuth.readers import READERS, ReadOptions
 from logsleuth.readers.sources import Source, default_sources, expand
 from logsleuth.report import build_report
 from logsleuth.sessionize import Sessionizer
+from logsleuth.sshd_config import load_sshd_config
 from logsleuth.store import Store
 
 MAX_SHAPES = 5000
@@ -51,9 +52,13 @@ def load_catalogue(patterns_dirs: Sequence[str] = ()) -> Catalogue:
     return catalogue_mod.load(patterns_dirs)
 
 
-def resolve_sources(paths: Sequence[str], *, journal: bool = False,
-                    journal_dirs: Sequence[str] = (), journal_files: Sequence[str] = ()
-                    ) -> tuple[list[Source], list[SourceError]]:
+def resolve_sources(
+    paths: Sequence[str],
+    *,
+    journal: bool = False,
+    journal_dirs: Sequence[str] = (),
+    journal_files: Sequence[str] = (),
+) -> tuple[list[Source], list[SourceError]]:
     """The sources a scan reads: the paths given, the journal options, else the default."""
     sources: list[Source] = []
     errors: list[SourceError] = []
@@ -74,16 +79,26 @@ def _in_window(rec: Record, since: datetime | None, until: datetime | None) -> b
     return not ((since and rec.ts < since) or (until and rec.ts > until))
 
 
-def scan(paths: Sequence[str] = (), *, year: int | None = None,
-         patterns_dirs: Sequence[str] = (), catalogue: Catalogue | None = None,
-         journal: bool = False, journal_dirs: Sequence[str] = (),
-         journal_files: Sequence[str] = (), since: datetime | None = None,
-         until: datetime | None = None, sshd_config: str | None = None,
-         db: str = ":memory:") -> Report:
+def scan(
+    paths: Sequence[str] = (),
+    *,
+    year: int | None = None,
+    patterns_dirs: Sequence[str] = (),
+    catalogue: Catalogue | None = None,
+    journal: bool = False,
+    journal_dirs: Sequence[str] = (),
+    journal_files: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sshd_config: str | None = None,
+    db: str = ":memory:",
+) -> Report:
     """Read the sources, classify and sessionize their ssh lines, and build the report."""
     cat = catalogue or load_catalogue(patterns_dirs)
-    sources, errors = resolve_sources(paths, journal=journal, journal_dirs=journal_dirs,
-                                      journal_files=journal_files)
+    settings = load_sshd_config(sshd_config) if sshd_config else None
+    sources, errors = resolve_sources(
+        paths, journal=journal, journal_dirs=journal_dirs, journal_files=journal_files
+    )
     options = ReadOptions(year=year, since=since, until=until)
     store = Store(db)
     try:
@@ -106,7 +121,7 @@ def scan(paths: Sequence[str] = (), *, year: int | None = None,
         batch.extend(sess.finish())
         store.add_connections(batch)
         store.add_unmatched(unmatched.shapes())
-        return build_report(store, sshd_config=sshd_config)
+        return build_report(store, settings)
     finally:
         store.close()
 
@@ -114,8 +129,9 @@ def scan(paths: Sequence[str] = (), *, year: int | None = None,
 class _SourceRun:
     """Reads one source through classify into the shared sessionizer, counting lines."""
 
-    def __init__(self, source: Source, cat: Catalogue, sess: Sessionizer,
-                 unmatched: _Unmatched) -> None:
+    def __init__(
+        self, source: Source, cat: Catalogue, sess: Sessionizer, unmatched: _Unmatched
+    ) -> None:
         self.source, self.cat, self.sess, self.unmatched = source, cat, sess, unmatched
         self.lines = self.ssh = self.matched = 0
 
@@ -149,6 +165,14 @@ class _SourceRun:
             note = "empty: nothing to read"
         elif err is None and self.ssh == 0:
             note = "no ssh lines in this source"
-        return SourceInfo(self.source.path, self.source.reader, self.lines, self.ssh,
-                          self.matched, self.ssh - self.matched,
-                          err.reason if err else None, err.hint if err else None, note)
+        return SourceInfo(
+            self.source.path,
+            self.source.reader,
+            self.lines,
+            self.ssh,
+            self.matched,
+            self.ssh - self.matched,
+            err.reason if err else None,
+            err.hint if err else None,
+            note,
+        )

@@ -27,8 +27,17 @@ def classify_record(record: Record, catalogue: Catalogue, side: str = "server") 
         return Event(record, None, None, None, None, 0, {}, level, phase)
     p, fields = hit
     return Event(
-        record, p.id, p.family, p.cause, p.role, p.priority, fields, level, phase,
-        p.postauth_family, p.postauth_cause,
+        record,
+        p.id,
+        p.family,
+        p.cause,
+        p.role,
+        p.priority,
+        fields,
+        level,
+        phase,
+        p.postauth_family,
+        p.postauth_cause,
     )
 
 

@@ -21,7 +21,9 @@ from logsleuth.renderers import render
 
 app = typer.Typer(
     help="Why do SSH connections drop, and what should I change?",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
 patterns_app = typer.Typer(help="Browse and check the pattern catalogue.", no_args_is_help=True)
 app.add_typer(patterns_app, name="patterns")
@@ -71,8 +73,10 @@ def _emit(text: str, output: str | None) -> None:
 def _exit_for(report: Report, fail_on: list[str]) -> ExitCode:
     for s in report.sources:
         if s.error:
-            typer.echo(f"logsleuth: error: {s.path}: {s.error}"
-                       + (f" ({s.hint})" if s.hint else ""), err=True)
+            typer.echo(
+                f"logsleuth: error: {s.path}: {s.error}" + (f" ({s.hint})" if s.hint else ""),
+                err=True,
+            )
     if report.sources and all(s.error for s in report.sources):
         return ExitCode.NO_INPUT
     if any(s.error for s in report.sources):
@@ -86,39 +90,64 @@ def _exit_for(report: Report, fail_on: list[str]) -> ExitCode:
 
 @app.command()
 def scan(
-    paths: Annotated[list[str] | None, typer.Argument(
-        help="Log files, directories or globs; `-` reads stdin. Default: /var/log/auth.log, "
-             "else /var/log/secure, else the journal.")] = None,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Log files, directories or globs; `-` reads stdin. Default: /var/log/auth.log, "
+            "else /var/log/secure, else the journal."
+        ),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    output: Annotated[str | None, typer.Option("--output", "-o",
-                                               help="Write to a file (`-` = stdout).")] = None,
-    year: Annotated[int | None, typer.Option(help="Year of yearless (RFC 3164) lines; "
-                                                  "default: from the file's mtime.")] = None,
-    patterns: Annotated[list[str] | None, typer.Option(
-        "--patterns", help="Extra pattern directory or file (repeatable).")] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write to a file (`-` = stdout).")
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(help="Year of yearless (RFC 3164) lines; default: from the file's mtime."),
+    ] = None,
+    patterns: Annotated[
+        list[str] | None,
+        typer.Option("--patterns", help="Extra pattern directory or file (repeatable)."),
+    ] = None,
     journal: Annotated[bool, typer.Option("--journal", help="Read the local journal.")] = False,
-    journal_dir: Annotated[list[str] | None, typer.Option(
-        "--journal-dir", help="Read the journal files in a directory (repeatable).")] = None,
-    journal_file: Annotated[list[str] | None, typer.Option(
-        "--journal-file", help="Read one journal file (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option(help="Only lines after this (24h, 7d, ISO).")]
-    = None,
+    journal_dir: Annotated[
+        list[str] | None,
+        typer.Option("--journal-dir", help="Read the journal files in a directory (repeatable)."),
+    ] = None,
+    journal_file: Annotated[
+        list[str] | None, typer.Option("--journal-file", help="Read one journal file (repeatable).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Only lines after this (24h, 7d, ISO).")] = None,
     until: Annotated[str | None, typer.Option(help="Only lines before this.")] = None,
-    sshd_config: Annotated[str | None, typer.Option(
-        "--sshd-config", help="sshd_config or `sshd -T` output, to compute silence windows.")]
-    = None,
-    fail_on: Annotated[list[str] | None, typer.Option(
-        "--fail-on", help="Exit 1 when a connection of this family is seen (repeatable).")]
-    = None,
-    color: Annotated[bool | None, typer.Option("--color/--no-color",
-                                               help="Force colour on or off.")] = None,
+    sshd_config: Annotated[
+        str | None,
+        typer.Option(
+            "--sshd-config", help="sshd_config or `sshd -T` output, to compute silence windows."
+        ),
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on", help="Exit 1 when a connection of this family is seen (repeatable)."
+        ),
+    ] = None,
+    color: Annotated[
+        bool | None, typer.Option("--color/--no-color", help="Force colour on or off.")
+    ] = None,
 ) -> None:
     """Report why SSH connections ended, per host, with evidence and fixes."""
     try:
         report = api.scan(
-            paths or [], year=year, patterns_dirs=patterns or [], journal=journal,
-            journal_dirs=journal_dir or [], journal_files=journal_file or [],
-            since=parse_when(since), until=parse_when(until), sshd_config=sshd_config)
+            paths or [],
+            year=year,
+            patterns_dirs=patterns or [],
+            journal=journal,
+            journal_dirs=journal_dir or [],
+            journal_files=journal_file or [],
+            since=parse_when(since),
+            until=parse_when(until),
+            sshd_config=sshd_config,
+        )
     except LogsleuthError as exc:
         _fail(str(exc), exc.exit_code)
     _emit(render(report, fmt.value, color=_color(color) and output in (None, "-")), output)
@@ -174,8 +203,10 @@ def patterns_show(
     p = cat.get(pattern_id.upper())
     if p is None:
         _fail(f"no entry {pattern_id!r}; see `logsleuth patterns list`", ExitCode.USAGE)
-    typer.echo(f"{p.id} {p.name}\n  side: {p.side}  family: {p.family}  cause: {p.cause}  "
-               f"role: {p.role} ({ROLES[p.role]})  priority: {p.priority}")
+    typer.echo(
+        f"{p.id} {p.name}\n  side: {p.side}  family: {p.family}  cause: {p.cause}  "
+        f"role: {p.role} ({ROLES[p.role]})  priority: {p.priority}"
+    )
     if p.versions:
         typer.echo(f"  OpenSSH versions: {p.versions}")
     typer.echo(f"  regex: {p.regex}\n\n{p.summary}\n\n{p.explanation}\n\nremedy:\n{p.remedy}\n")
@@ -187,8 +218,7 @@ def patterns_show(
 
 @patterns_app.command("check")
 def patterns_check(
-    directory: Annotated[list[str] | None, typer.Argument(help="Extra pattern dirs/files.")]
-    = None,
+    directory: Annotated[list[str] | None, typer.Argument(help="Extra pattern dirs/files.")] = None,
 ) -> None:
     """Validate the catalogue (and extra pattern files): regexes, samples, near-misses."""
     try:
@@ -206,8 +236,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """Why do SSH connections drop, and what should I change?"""
 

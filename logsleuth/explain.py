@@ -30,8 +30,9 @@ class Explanation:
         if self.pattern is not None:
             return ""
         if self.near:
-            return ("no entry matches; these start the same way but differ further on: "
-                    + ", ".join(f"{p.id} {p.name}" for p in self.near))
+            return "no entry matches; these start the same way but differ further on: " + ", ".join(
+                f"{p.id} {p.name}" for p in self.near
+            )
         return "no entry of the catalogue starts like this message"
 
 

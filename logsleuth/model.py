@@ -177,3 +177,32 @@ class Report:
     unmatched: tuple[UnmatchedShape, ...]
     extra: Mapping[str, object] = field(default_factory=dict)
     """Report-wide results (advice, findings) keyed by name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A diagnosis that looks at many connections at once."""
+
+    rule: str
+    """Which rule found it (``burst``, ``repeat-client``, ``idle-limit``, ...)."""
+    host: str
+    summary: str
+    numbers: Mapping[str, object]
+    """The values computed from the data (used to fill the advice)."""
+    evidence: tuple[Evidence, ...] = ()
+    connection_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """A concrete change, with the numbers and findings that justify it."""
+
+    id: str
+    host: str
+    title: str
+    text: str
+    snippet: str | None
+    """Ready-to-paste configuration, if any."""
+    because: tuple[str, ...]
+    """Summaries of the findings or counts behind it."""
+    evidence: tuple[Evidence, ...] = ()

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from logsleuth.advice import advise
+from logsleuth.diagnose import diagnose
 from logsleuth.model import CauseCount, Evidence, HostReport, Report
+from logsleuth.sshd_config import SshdSettings
 from logsleuth.store import Store
 
 
@@ -13,10 +16,31 @@ def _evidence(raw: dict[str, Any] | None) -> Evidence | None:
     return Evidence(raw["source"], raw["line"], raw["text"]) if raw else None
 
 
-def build_report(store: Store, sshd_config: str | None = None) -> Report:
+def _durations(store: Store) -> dict[str, dict[str, dict[str, float]]]:
+    out: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
+    for host, fam, n, med, p90, mx in store.query("durations"):
+        out[host][fam] = {
+            "count": n,
+            "median_s": round(med, 3),
+            "p90_s": round(p90, 3),
+            "max_s": round(mx, 3),
+        }
+    return out
+
+
+def _timelines(store: Store) -> dict[str, dict[str, list[tuple[str, int]]]]:
+    out: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+    for host, fam, hour, n in store.query("timeline"):
+        out[host][fam].append((hour.strftime("%Y-%m-%dT%H:00Z"), n))
+    return out
+
+
+def build_report(store: Store, settings: SshdSettings | None = None) -> Report:
     """Build the report model from a filled store."""
     tops: dict[str, dict[tuple[str, str, str], list[tuple[str, int]]]] = {
-        "ip": defaultdict(list), "user": defaultdict(list)}
+        "ip": defaultdict(list),
+        "user": defaultdict(list),
+    }
     for host, fam, cause, ip, n in store.query("top_ips"):
         tops["ip"][(host, fam, cause)].append((ip, n))
     for host, fam, cause, user, n in store.query("top_users"):
@@ -24,26 +48,55 @@ def build_report(store: Store, sshd_config: str | None = None) -> Report:
     causes: dict[str, list[CauseCount]] = defaultdict(list)
     outbound: dict[str, list[CauseCount]] = defaultdict(list)
     for host, direction, fam, cause, n, pattern_id, ev in store.query("by_cause"):
-        cc = CauseCount(fam, cause, n, pattern_id, _evidence(ev),
-                        tuple(tops["ip"].get((host, fam, cause), ())),
-                        tuple(tops["user"].get((host, fam, cause), ())))
+        cc = CauseCount(
+            fam,
+            cause,
+            n,
+            pattern_id,
+            _evidence(ev),
+            tuple(tops["ip"].get((host, fam, cause), ())),
+            tuple(tops["user"].get((host, fam, cause), ())),
+        )
         (causes if direction == "inbound" else outbound)[host].append(cc)
     hosts = []
+    durations = _durations(store)
+    timelines = _timelines(store)
     for host, n, auth, n_out in store.query("by_host"):
         families: dict[str, int] = defaultdict(int)
         for cc in causes.get(host, ()):
             families[cc.family] += cc.count
-        extra: dict[str, object] = {}
+        extra: dict[str, object] = {
+            "durations": durations.get(host, {}),
+            "timeline": {
+                fam: [{"hour": h, "count": c} for h, c in series]
+                for fam, series in sorted(timelines.get(host, {}).items())
+            },
+        }
         if n_out:
             extra["outbound"] = tuple(outbound.get(host, ()))
             extra["outbound_count"] = n_out
-        hosts.append(HostReport(host, n, auth, dict(sorted(families.items())),
-                                tuple(causes.get(host, ())), extra))
+        hosts.append(
+            HostReport(
+                host, n, auth, dict(sorted(families.items())), tuple(causes.get(host, ())), extra
+            )
+        )
     total, shapes = store.unmatched()
+    findings = diagnose(store, settings)
+    advice = advise(findings, hosts)
+    report_extra: dict[str, object] = {"advice": tuple(advice), "findings": tuple(findings)}
+    if settings is not None and settings.source:
+        report_extra["sshd_config"] = {
+            "source": settings.source,
+            "client_alive_interval": settings.client_alive_interval,
+            "client_alive_count_max": settings.client_alive_count_max,
+            "login_grace_time": settings.login_grace_time,
+            "max_startups": settings.max_startups,
+        }
     return Report(
         sources=tuple(store.sources()),
         hosts=tuple(hosts),
         connections=tuple(store.connections()),
         unmatched_count=total,
         unmatched=tuple(shapes),
+        extra=report_extra,
     )

@@ -26,8 +26,9 @@ PREAUTH_STALE = timedelta(hours=1)
 #: A "Received signal" this close to an unexplained end marks a server shutdown.
 SHUTDOWN_WINDOW = timedelta(seconds=5)
 MAX_EVIDENCE = 60
-_CREATING_ROLES = frozenset({"start", "auth-ok", "auth-fail", "end", "session-open",
-                             "session-close", "pid-end"})
+_CREATING_ROLES = frozenset(
+    {"start", "auth-ok", "auth-fail", "end", "session-open", "session-close", "pid-end"}
+)
 NO_HOST = "(unknown host)"
 
 
@@ -89,8 +90,7 @@ class Sessionizer:
         ip, port = f.get("ip"), f.get("port")
         if ip and port:
             c = self._by_addr.get((host, ip, port))
-            if c is not None and not (ev.role == "start" and c.first is not None
-                                      and c.over):
+            if c is not None and not (ev.role == "start" and c.first is not None and c.over):
                 return c
         if r.pid is not None:
             c = self._by_pid.get((host, r.pid))
@@ -151,8 +151,10 @@ class Sessionizer:
             self._apply(ended, ev)
         else:
             c = self._find(ev, host)
-            if c is None and (role in _CREATING_ROLES or (
-                    role is not None and ev.fields.get("ip") and ev.fields.get("port"))):
+            if c is None and (
+                role in _CREATING_ROLES
+                or (role is not None and ev.fields.get("ip") and ev.fields.get("port"))
+            ):
                 c = self._new(host)
             if c is not None:
                 self._index(c, ev)
@@ -195,8 +197,9 @@ class Sessionizer:
             c.failures += r.repeat
             if c.fail_ev is None or ev.priority >= c.fail_ev.priority:
                 c.fail_ev = ev
-        elif role in ("end", "drop", "pid-end") or (c.outbound and ev.family not in
-                                                      (None, "session")):
+        elif role in ("end", "drop", "pid-end") or (
+            c.outbound and ev.family not in (None, "session")
+        ):
             if c.end_ev is None or ev.priority >= c.end_ev.priority:
                 c.end_ev = ev
         elif role == "session-close" and ts is not None:
@@ -214,13 +217,18 @@ class Sessionizer:
         for c in list(self._live.values()):
             last = c.last or now
             if (c.over and now - last > SETTLE) or (
-                    not c.authenticated and now - last > PREAUTH_STALE):
+                not c.authenticated and now - last > PREAUTH_STALE
+            ):
                 yield self._finalize(c)
 
     def finish(self) -> Iterator[Connection]:
         """Yield every connection still held (those without an end are ``open``)."""
-        for c in sorted(self._live.values(), key=lambda c: c.first or datetime.min.replace(
-                tzinfo=self._now.tzinfo if self._now else None)):
+        for c in sorted(
+            self._live.values(),
+            key=lambda c: (
+                c.first or datetime.min.replace(tzinfo=self._now.tzinfo if self._now else None)
+            ),
+        ):
             yield self._finalize(c, at_end=True)
 
     def _shutdown_near(self, c: _Conn, ts: datetime | None) -> bool:
@@ -233,22 +241,38 @@ class Sessionizer:
         if end is not None and end.family:
             if c.authenticated and end.postauth_family and end.postauth_cause:
                 return end.postauth_family, end.postauth_cause, end, None
-            if (not c.authenticated and c.fail_ev is not None and end.priority < STRONG
-                    and c.fail_ev.family):
+            if (
+                not c.authenticated
+                and c.fail_ev is not None
+                and end.priority < STRONG
+                and c.fail_ev.family
+            ):
                 return c.fail_ev.family, c.fail_ev.cause or "", c.fail_ev, None
             return end.family, end.cause or "", end, None
         if c.closed_at is not None or (not at_end and c.authenticated):
             if self._shutdown_near(c, c.closed_at or c.last):
-                return ("server-shutdown", "server-shutdown/sshd-stopped", None,
-                        "sshd received a signal as this session closed")
-            return ("unknown", "unknown/no-disconnect-line", None,
-                    "the session closed and no line says why")
+                return (
+                    "server-shutdown",
+                    "server-shutdown/sshd-stopped",
+                    None,
+                    "sshd received a signal as this session closed",
+                )
+            return (
+                "unknown",
+                "unknown/no-disconnect-line",
+                None,
+                "the session closed and no line says why",
+            )
         if c.fail_ev is not None and c.fail_ev.family:
             return c.fail_ev.family, c.fail_ev.cause or "", c.fail_ev, None
         if at_end:
             return OPEN, OPEN, None, "still open at the end of the log"
-        return ("unknown", "unknown/no-end-line", None,
-                "the connection went quiet and no line says how it ended")
+        return (
+            "unknown",
+            "unknown/no-end-line",
+            None,
+            "the connection went quiet and no line says how it ended",
+        )
 
     def _finalize(self, c: _Conn, at_end: bool = False) -> Connection:
         self._live.pop(id(c), None)
@@ -272,13 +296,22 @@ class Sessionizer:
         if c.dropped_evidence:
             note = (note + "; " if note else "") + f"{c.dropped_evidence} more lines not shown"
         conn = Connection(
-            id=self._next_id, host=c.host, client_ip=c.ip,
+            id=self._next_id,
+            host=c.host,
+            client_ip=c.ip,
             client_port=int(c.port) if c.port and c.port.isdigit() else None,
-            user=c.user, authenticated=c.authenticated, method=c.method,
-            start=c.start or c.first, end=end, family=family, cause=cause,
-            pattern_id=PatternId(decisive.pattern_id) if decisive and decisive.pattern_id
-            else None,
-            evidence=tuple(c.evidence), pids=tuple(c.pids), failures=c.failures, note=note,
+            user=c.user,
+            authenticated=c.authenticated,
+            method=c.method,
+            start=c.start or c.first,
+            end=end,
+            family=family,
+            cause=cause,
+            pattern_id=PatternId(decisive.pattern_id) if decisive and decisive.pattern_id else None,
+            evidence=tuple(c.evidence),
+            pids=tuple(c.pids),
+            failures=c.failures,
+            note=note,
             direction="outbound" if c.outbound else "inbound",
             decisive=evidence_of(decisive) if decisive is not None else None,
         )

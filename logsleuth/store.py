@@ -21,11 +21,25 @@ from logsleuth.model import Connection, Evidence, PatternId, SourceInfo, Unmatch
 
 _EVIDENCE = "STRUCT(source VARCHAR, line BIGINT, text VARCHAR)"
 _CONN_COLUMNS = {
-    "id": "BIGINT", "host": "VARCHAR", "direction": "VARCHAR", "client_ip": "VARCHAR",
-    "client_port": "INTEGER", "user": "VARCHAR", "authenticated": "BOOLEAN",
-    "method": "VARCHAR", "start": "TIMESTAMP", "end": "TIMESTAMP", "duration_s": "DOUBLE",
-    "family": "VARCHAR", "cause": "VARCHAR", "pattern_id": "VARCHAR", "failures": "INTEGER",
-    "note": "VARCHAR", "pids": "BIGINT[]", "decisive": _EVIDENCE, "evidence": f"{_EVIDENCE}[]",
+    "id": "BIGINT",
+    "host": "VARCHAR",
+    "direction": "VARCHAR",
+    "client_ip": "VARCHAR",
+    "client_port": "INTEGER",
+    "user": "VARCHAR",
+    "authenticated": "BOOLEAN",
+    "method": "VARCHAR",
+    "start": "TIMESTAMP",
+    "end": "TIMESTAMP",
+    "duration_s": "DOUBLE",
+    "family": "VARCHAR",
+    "cause": "VARCHAR",
+    "pattern_id": "VARCHAR",
+    "failures": "INTEGER",
+    "note": "VARCHAR",
+    "pids": "BIGINT[]",
+    "decisive": _EVIDENCE,
+    "evidence": f"{_EVIDENCE}[]",
 }
 BATCH = 20_000
 
@@ -54,8 +68,11 @@ class Store:
         try:
             self.con = duckdb.connect(path)
         except duckdb.IOException as exc:
-            hint = ("another logsleuth may be running; wait for it or use another --db"
-                    if "lock" in str(exc).lower() else "check the path and its permissions")
+            hint = (
+                "another logsleuth may be running; wait for it or use another --db"
+                if "lock" in str(exc).lower()
+                else "check the path and its permissions"
+            )
             raise StoreError(f"cannot open database {path}: {exc}", hint) from None
         self.con.execute(sql("schema"))
         self._source_seq = 0
@@ -64,8 +81,9 @@ class Store:
         """Close the database."""
         self.con.close()
 
-    def _load_ndjson(self, table: str, columns: dict[str, str],
-                     rows: Iterable[dict[str, Any]]) -> int:
+    def _load_ndjson(
+        self, table: str, columns: dict[str, str], rows: Iterable[dict[str, Any]]
+    ) -> int:
         fd, path = tempfile.mkstemp(prefix="logsleuth-", suffix=".ndjson")
         n = 0
         try:
@@ -79,7 +97,9 @@ class Store:
                 names = ", ".join(f'"{k}"' for k in columns)
                 self.con.execute(
                     f"INSERT INTO {table} ({names}) SELECT {names} FROM read_json(?, "
-                    f"format='newline_delimited', columns={{{cols}}})", [path])
+                    f"format='newline_delimited', columns={{{cols}}})",
+                    [path],
+                )
         finally:
             os.unlink(path)
         return n
@@ -88,12 +108,23 @@ class Store:
         """Bulk-insert connections."""
         rows = (
             {
-                "id": c.id, "host": c.host, "direction": c.direction, "client_ip": c.client_ip,
-                "client_port": c.client_port, "user": c.user,
-                "authenticated": c.authenticated, "method": c.method,
-                "start": _naive(c.start), "end": _naive(c.end), "duration_s": c.duration_s,
-                "family": c.family, "cause": c.cause, "pattern_id": c.pattern_id,
-                "failures": c.failures, "note": c.note, "pids": list(c.pids),
+                "id": c.id,
+                "host": c.host,
+                "direction": c.direction,
+                "client_ip": c.client_ip,
+                "client_port": c.client_port,
+                "user": c.user,
+                "authenticated": c.authenticated,
+                "method": c.method,
+                "start": _naive(c.start),
+                "end": _naive(c.end),
+                "duration_s": c.duration_s,
+                "family": c.family,
+                "cause": c.cause,
+                "pattern_id": c.pattern_id,
+                "failures": c.failures,
+                "note": c.note,
+                "pids": list(c.pids),
                 "decisive": _ev(c.decisive) if c.decisive else None,
                 "evidence": [_ev(e) for e in c.evidence],
             }
@@ -106,14 +137,27 @@ class Store:
         self._source_seq += 1
         self.con.execute(
             "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [self._source_seq, info.path, info.reader, info.lines, info.ssh_lines,
-             info.matched, info.unmatched, info.error, info.hint, info.note])
+            [
+                self._source_seq,
+                info.path,
+                info.reader,
+                info.lines,
+                info.ssh_lines,
+                info.matched,
+                info.unmatched,
+                info.error,
+                info.hint,
+                info.note,
+            ],
+        )
 
     def add_unmatched(self, shapes: Iterable[UnmatchedShape]) -> None:
         """Record unmatched message shapes."""
         self._load_ndjson(
-            "unmatched", {"shape": "VARCHAR", "count": "BIGINT", "example": "VARCHAR"},
-            ({"shape": s.shape, "count": s.count, "example": s.example} for s in shapes))
+            "unmatched",
+            {"shape": "VARCHAR", "count": "BIGINT", "example": "VARCHAR"},
+            ({"shape": s.shape, "count": s.count, "example": s.example} for s in shapes),
+        )
 
     def query(self, name: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run ``sql/<name>.sql`` and return all rows."""
@@ -134,16 +178,47 @@ class Store:
         cur = self.con.execute(sql("connections"))
         while rows := cur.fetchmany(5000):
             for r in rows:
-                (cid, host, direction, ip, port, user, auth, method, start, end, family,
-                 cause, pattern_id, failures, note, pids, decisive, evidence) = r
+                (
+                    cid,
+                    host,
+                    direction,
+                    ip,
+                    port,
+                    user,
+                    auth,
+                    method,
+                    start,
+                    end,
+                    family,
+                    cause,
+                    pattern_id,
+                    failures,
+                    note,
+                    pids,
+                    decisive,
+                    evidence,
+                ) = r
                 yield Connection(
-                    id=cid, host=host, client_ip=ip, client_port=port, user=user,
-                    authenticated=bool(auth), method=method, start=_aware(start),
-                    end=_aware(end), family=family, cause=cause,
+                    id=cid,
+                    host=host,
+                    client_ip=ip,
+                    client_port=port,
+                    user=user,
+                    authenticated=bool(auth),
+                    method=method,
+                    start=_aware(start),
+                    end=_aware(end),
+                    family=family,
+                    cause=cause,
                     pattern_id=PatternId(pattern_id) if pattern_id else None,
-                    evidence=tuple(Evidence(e["source"], e["line"], e["text"])
-                                   for e in evidence or ()),
-                    pids=tuple(pids or ()), failures=failures or 0, note=note,
+                    evidence=tuple(
+                        Evidence(e["source"], e["line"], e["text"]) for e in evidence or ()
+                    ),
+                    pids=tuple(pids or ()),
+                    failures=failures or 0,
+                    note=note,
                     direction=direction,
                     decisive=Evidence(decisive["source"], decisive["line"], decisive["text"])
-                    if decisive else None)
+                    if decisive
+                    else None,
+                )

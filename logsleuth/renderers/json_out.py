@@ -64,9 +64,17 @@ def report_dict(report: Report) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "sources": [
-            {"path": s.path, "reader": s.reader, "lines": s.lines, "ssh_lines": s.ssh_lines,
-             "matched": s.matched, "unmatched": s.unmatched, "error": s.error,
-             "hint": s.hint, "note": s.note}
+            {
+                "path": s.path,
+                "reader": s.reader,
+                "lines": s.lines,
+                "ssh_lines": s.ssh_lines,
+                "matched": s.matched,
+                "unmatched": s.unmatched,
+                "error": s.error,
+                "hint": s.hint,
+                "note": s.note,
+            }
             for s in report.sources
         ],
         "hosts": [
@@ -76,11 +84,15 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "authenticated": h.authenticated,
                 "families": dict(h.families),
                 "causes": [
-                    {"family": c.family, "cause": c.cause, "count": c.count,
-                     "pattern_id": c.pattern_id,
-                     "evidence": evidence_dict(c.evidence) if c.evidence else None,
-                     "top_client_ips": [{"ip": ip, "count": n} for ip, n in c.top_ips],
-                     "top_users": [{"user": u, "count": n} for u, n in c.top_users]}
+                    {
+                        "family": c.family,
+                        "cause": c.cause,
+                        "count": c.count,
+                        "pattern_id": c.pattern_id,
+                        "evidence": evidence_dict(c.evidence) if c.evidence else None,
+                        "top_client_ips": [{"ip": ip, "count": n} for ip, n in c.top_ips],
+                        "top_users": [{"user": u, "count": n} for u, n in c.top_users],
+                    }
                     for c in h.causes
                 ],
                 **{k: _plain(v) for k, v in h.extra.items()},
@@ -90,8 +102,9 @@ def report_dict(report: Report) -> dict[str, Any]:
         "connections": [connection_dict(c) for c in report.connections],
         "unmatched": {
             "count": report.unmatched_count,
-            "shapes": [{"shape": u.shape, "count": u.count, "example": u.example}
-                       for u in report.unmatched],
+            "shapes": [
+                {"shape": u.shape, "count": u.count, "example": u.example} for u in report.unmatched
+            ],
         },
         **{k: _plain(v) for k, v in report.extra.items()},
     }
@@ -102,25 +115,27 @@ def render(report: Report) -> str:
     return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
 
 
+def _ecs(c: Connection) -> dict[str, Any]:
+    return {
+        "@timestamp": iso(c.end or c.start),
+        "host.hostname": c.host,
+        "source.ip": c.client_ip,
+        "source.port": c.client_port,
+        "user.name": c.user,
+        "event.action": "ssh-connection",
+        "event.category": "session",
+        "event.outcome": "success" if c.authenticated else "failure",
+        "event.reason": c.cause,
+        "event.start": iso(c.start),
+        "event.end": iso(c.end),
+        "event.duration": int(c.duration_s * 1e9) if c.duration_s is not None else None,
+        "logsleuth.family": c.family,
+        "logsleuth.pattern_id": c.pattern_id,
+        "network.direction": c.direction,
+    }
+
+
 def render_ndjson(report: Report) -> str:
     """One connection per line, with ECS-style field names."""
-    lines = []
-    for c in report.connections:
-        lines.append(json.dumps({
-            "@timestamp": iso(c.end or c.start),
-            "host.hostname": c.host,
-            "source.ip": c.client_ip,
-            "source.port": c.client_port,
-            "user.name": c.user,
-            "event.action": "ssh-connection",
-            "event.category": "session",
-            "event.outcome": "success" if c.authenticated else "failure",
-            "event.reason": c.cause,
-            "event.start": iso(c.start),
-            "event.end": iso(c.end),
-            "event.duration": int(c.duration_s * 1e9) if c.duration_s is not None else None,
-            "logsleuth.family": c.family,
-            "logsleuth.pattern_id": c.pattern_id,
-            "network.direction": c.direction,
-        }, ensure_ascii=False))
+    lines = [json.dumps(_ecs(c), ensure_ascii=False) for c in report.connections]
     return "\n".join(lines) + ("\n" if lines else "")

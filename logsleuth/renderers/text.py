@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime, timedelta
 
 from rich import box
 from rich.console import Console
@@ -10,10 +11,83 @@ from rich.table import Table
 from rich.text import Text
 
 from logsleuth.families import ABNORMAL, FAMILIES
-from logsleuth.model import CauseCount, HostReport, Report, SourceInfo
+from logsleuth.model import Advice, CauseCount, HostReport, Report, SourceInfo
 
-_STYLE = {"clean-exit": "green", "open": "cyan", "auth-failure": "yellow",
-          "preauth-probe": "dim", "unknown": "magenta"}
+_BARS = " ▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: list[int]) -> str:
+    """Counts as a row of block characters (blank for zero)."""
+    top = max(counts) if counts else 0
+    if top == 0:
+        return " " * len(counts)
+    return "".join(_BARS[0 if c == 0 else max(1, round(8 * c / top))] for c in counts)
+
+
+def _hours(series: dict[str, list[dict[str, object]]]) -> list[str]:
+    return sorted({str(p["hour"]) for pts in series.values() for p in pts})
+
+
+def _timeline(console: Console, h: HostReport, cells: int) -> None:
+    series = h.extra.get("timeline")
+    if not isinstance(series, dict) or not series:
+        return
+    hours = _hours(series)
+    first = datetime.fromisoformat(hours[0].replace("Z", "+00:00"))
+    last = datetime.fromisoformat(hours[-1].replace("Z", "+00:00"))
+    span = int((last - first).total_seconds() // 3600) + 1
+    per = max(1, -(-span // cells))
+    n = -(-span // per)
+    console.print(f"timeline, {per} h per cell, from {first:%Y-%m-%d %H:00} UTC:")
+    for fam, pts in series.items():
+        counts = [0] * n
+        for p in pts:
+            t = datetime.fromisoformat(str(p["hour"]).replace("Z", "+00:00"))
+            counts[int((t - first) / timedelta(hours=1)) // per] += int(str(p["count"]))
+        console.print(Text(f"  {fam:<20} |{sparkline(counts)}| {sum(counts)}"), soft_wrap=True)
+
+
+def _durations(console: Console, h: HostReport) -> None:
+    durations = h.extra.get("durations")
+    if not isinstance(durations, dict) or not durations:
+        return
+    t = Table(title="session length by family (seconds)", box=box.SIMPLE_HEAD, title_justify="left")
+    for col in ("family", "n", "median", "p90", "max"):
+        t.add_column(col, justify="left" if col == "family" else "right")
+    for fam, d in durations.items():
+        t.add_row(
+            fam, str(d["count"]), f"{d['median_s']:.1f}", f"{d['p90_s']:.1f}", f"{d['max_s']:.1f}"
+        )
+    console.print(t)
+
+
+def _advice(console: Console, advice: tuple[Advice, ...]) -> None:
+    console.print(Text("what to change", style="bold underline"))
+    if not advice:
+        console.print("  nothing: no connection ended in a way a setting would change\n")
+        return
+    for i, a in enumerate(advice, 1):
+        console.print(Text(f"{i}. [{a.host}] {a.title}", style="bold"), soft_wrap=True)
+        console.print(Text(f"   {a.text}"))
+        for b in a.because:
+            console.print(Text(f"   because: {b}", style="dim"))
+        for e in a.evidence[:2]:
+            console.print(
+                Text(f"   evidence {e.source}:{e.line}: {e.text}", style="dim"), soft_wrap=True
+            )
+        if a.snippet:
+            for line in a.snippet.splitlines():
+                console.print(Text(f"     {line}", style="cyan"), soft_wrap=True)
+        console.print()
+
+
+_STYLE = {
+    "clean-exit": "green",
+    "open": "cyan",
+    "auth-failure": "yellow",
+    "preauth-probe": "dim",
+    "unknown": "magenta",
+}
 
 
 def _style(family: str) -> str:
@@ -32,73 +106,116 @@ def _cause_table(title: str, causes: tuple[CauseCount, ...]) -> Table:
     t.add_column("top clients")
     t.add_column("top users")
     for c in causes:
-        t.add_row(Text(c.family, style=_style(c.family)), c.cause, str(c.count),
-                  _tops(c.top_ips), _tops(c.top_users))
+        t.add_row(
+            Text(c.family, style=_style(c.family)),
+            c.cause,
+            str(c.count),
+            _tops(c.top_ips),
+            _tops(c.top_users),
+        )
     return t
 
 
 def _host(console: Console, h: HostReport) -> None:
     abnormal = sum(n for f, n in h.families.items() if f in ABNORMAL)
     share = f"{100 * abnormal / h.connections:.0f}%" if h.connections else "-"
-    console.print(Text(f"host {h.host}:", style="bold"),
-                  f"{h.connections} connections, {h.authenticated} authenticated, "
-                  f"{share} ended abnormally")
+    console.print(
+        Text(f"host {h.host}:", style="bold"),
+        f"{h.connections} connections, {h.authenticated} authenticated, {share} ended abnormally",
+    )
     if h.causes:
         console.print(_cause_table("how connections ended", h.causes))
+        _durations(console, h)
         console.print("evidence (one line per cause):")
         for c in h.causes:
             if c.evidence:
-                console.print(f"  [{c.cause}] {c.evidence.source}:{c.evidence.line}",
-                              style="dim", highlight=False)
+                console.print(
+                    f"  [{c.cause}] {c.evidence.source}:{c.evidence.line}",
+                    style="dim",
+                    highlight=False,
+                )
                 console.print(Text(f"    {c.evidence.text}"), highlight=False, soft_wrap=True)
     outbound = h.extra.get("outbound")
     if isinstance(outbound, tuple) and outbound:
         console.print(_cause_table("outbound ssh (this host as a client)", outbound))
+    _timeline(console, h, 72)
     console.print()
 
 
 def _sources(console: Console, sources: tuple[SourceInfo, ...]) -> None:
     t = Table(title="sources read", box=box.SIMPLE_HEAD, title_justify="left")
     for col in ("source", "reader", "lines", "ssh lines", "matched", "unmatched", "note"):
-        t.add_column(col, justify="right" if col in ("lines", "ssh lines", "matched",
-                                                     "unmatched") else "left")
+        t.add_column(
+            col,
+            justify="right" if col in ("lines", "ssh lines", "matched", "unmatched") else "left",
+        )
     for s in sources:
         if s.error:
             note = Text(f"ERROR: {s.error}" + (f" ({s.hint})" if s.hint else ""), style="red")
         else:
             note = Text(s.note or "")
-        t.add_row(s.path, s.reader, str(s.lines), str(s.ssh_lines), str(s.matched),
-                  str(s.unmatched), note)
+        t.add_row(
+            s.path, s.reader, str(s.lines), str(s.ssh_lines), str(s.matched), str(s.unmatched), note
+        )
     console.print(t)
 
 
 def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     """The whole report as terminal text."""
     buf = io.StringIO()
-    console = Console(file=buf, force_terminal=color, no_color=not color, width=width,
-                      color_system="standard" if color else None, highlight=False,
-                      emoji=False, soft_wrap=False)
+    console = Console(
+        file=buf,
+        force_terminal=color,
+        no_color=not color,
+        width=width,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
     n = sum(h.connections for h in report.hosts)
-    console.print(Text(f"logsleuth: {n} connections on {len(report.hosts)} host(s)",
-                       style="bold"))
+    console.print(Text(f"logsleuth: {n} connections on {len(report.hosts)} host(s)", style="bold"))
     if not report.hosts:
         read = [s for s in report.sources if not s.error]
         if not read:
             console.print(Text("nothing was read: see the errors below", style="red"))
         elif sum(s.ssh_lines for s in read) == 0:
-            console.print(Text("no ssh lines in the sources read: this is not a clean "
-                               "bill of health, there was nothing to judge", style="yellow"))
+            console.print(
+                Text(
+                    "no ssh lines in the sources read: this is not a clean "
+                    "bill of health, there was nothing to judge",
+                    style="yellow",
+                )
+            )
     console.print()
+    advice = report.extra.get("advice", ())
+    if report.hosts and isinstance(advice, tuple):
+        _advice(console, advice)
+    findings = report.extra.get("findings", ())
+    if isinstance(findings, tuple) and findings:
+        console.print(Text("findings across connections", style="bold underline"))
+        for f in findings:
+            console.print(Text(f"  [{f.host}] {f.rule}: {f.summary}"), soft_wrap=True)
+        console.print()
     for h in report.hosts:
         _host(console, h)
     total_ssh = sum(s.ssh_lines for s in report.sources)
-    console.print(Text(f"unmatched ssh lines: {report.unmatched_count} of {total_ssh}",
-                       style="bold"))
+    console.print(
+        Text(f"unmatched ssh lines: {report.unmatched_count} of {total_ssh}", style="bold")
+    )
     for u in report.unmatched[:10]:
         console.print(Text(f"  {u.count:>6}  {u.shape}"), highlight=False, soft_wrap=True)
     console.print()
     _sources(console, report.sources)
     seen = {f for h in report.hosts for f in h.families}
-    console.print(Text("families: " + ", ".join(f for f in FAMILIES if f in seen),
-                       style="dim"))
+    matched = sum(s.matched for s in report.sources)
+    cover = f"{100 * matched / total_ssh:.1f}%" if total_ssh else "-"
+    console.print(
+        Text(
+            f"coverage: {matched} of {total_ssh} ssh lines classified ({cover}); "
+            f"families seen: " + ", ".join(f for f in (*FAMILIES, "open") if f in seen),
+            style="dim",
+        ),
+        soft_wrap=True,
+    )
     return buf.getvalue()
