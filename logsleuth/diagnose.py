@@ -177,7 +177,8 @@ def idle_limits(rows: Sequence[tuple[Any, ...]], settings: SshdSettings | None) 
                 "idle-limit",
                 host,
                 f"{n} of {len(durations)} dropped sessions lasted {fmt_seconds(center)} ± "
-                f"{spread:.0f} s: something on the path cuts flows after about {fmt_seconds(limit)}",
+                f"{spread:.0f} s: something on the path cuts flows after about "
+                f"{fmt_seconds(limit)}",
                 {
                     "limit_s": round(limit),
                     "center_s": round(center, 1),
