@@ -32,11 +32,11 @@ from logsleuth.readers.journal_export import (
     SSHD_IDENTIFIERS,
     SSHD_UNITS,
     datetime_to_usec,
-    entry_record,
     is_sshd_unit,
     json_entries,
     no_entries_error,
     select_records,
+    usec_to_datetime,
 )
 
 #: The first bytes of every journal file.
@@ -263,10 +263,36 @@ def _sshd_units(unique: Sequence[str]) -> list[str]:
     return list(SSHD_UNITS) + sorted(u for u in unique if u not in SSHD_UNITS and is_sshd_unit(u))
 
 
-def _text(value: bytes | list[bytes]) -> str:
-    if isinstance(value, list):  # a field that occurs more than once: the first value
-        value = value[0] if value else b""
-    return value.decode("utf-8", "replace")
+def _first(value: bytes | list[bytes] | None) -> bytes | None:
+    """A field's value; the first one when the field occurs more than once."""
+    if isinstance(value, list):
+        return value[0] if value else b""
+    return value
+
+
+def _binding_record(raw: dict[str, Any], usec: int, cursor: str, source: str, line: int) -> Record:
+    """A record straight from the binding's raw fields (bytes), decoded with replacement."""
+    get = raw.get
+    message = (_first(get("MESSAGE")) or b"").decode("utf-8", "replace")
+    if "\x00" in message:
+        message = message.replace("\x00", "")
+    pid = _first(get("_PID"))
+    if pid is None or not pid.isdigit():
+        pid = _first(get("SYSLOG_PID"))
+    program = _first(get("SYSLOG_IDENTIFIER")) or _first(get("_COMM")) or b""
+    host = _first(get("_HOSTNAME"))
+    priority = _first(get("PRIORITY"))
+    return Record(
+        ts=usec_to_datetime(usec),
+        host=host.decode("utf-8", "replace") if host else None,
+        program=program.decode("utf-8", "replace"),
+        pid=int(pid) if pid and pid.isdigit() else None,
+        message=message.rstrip("\n"),
+        source=source,
+        line=line,
+        cursor=cursor,
+        priority=int(priority) if priority and priority.isdigit() else None,
+    )
 
 
 def _read_binding(
@@ -310,10 +336,8 @@ def _read_binding(
                 break
             if since is not None and usec < since:
                 continue
-            raw = get_all()
-            fields = {k: _text(raw[k]) for k in RECORD_FIELDS if k in raw}
             line += 1
-            yield entry_record(fields, usec, cursor(), source, line)
+            yield _binding_record(get_all(), usec, cursor(), source, line)
 
 
 # --- journalctl fallback ------------------------------------------------------------------
