@@ -53,6 +53,10 @@ RECORD_FIELDS = (
     "_SYSTEMD_UNIT",
 )
 
+#: What the export readers keep of an entry (the rest is skipped undecoded).
+_KEEP = frozenset(RECORD_FIELDS) | {"__REALTIME_TIMESTAMP", "__CURSOR"}
+_KEEP_BYTES = frozenset(k.encode() for k in _KEEP)
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FIELD_LINE = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*=")
 
@@ -200,9 +204,10 @@ def parse_json_line(raw: bytes) -> dict[str, str] | None:
         return None
     out: dict[str, str] = {}
     for key, value in obj.items():
-        text = json_value(value)
-        if text is not None:
-            out[key] = text
+        if key in _KEEP:
+            text = value if isinstance(value, str) else json_value(value)
+            if text is not None:
+                out[key] = text
     return out
 
 
@@ -260,9 +265,10 @@ def export_entries(fh: IO[bytes], source: str) -> Iterator[tuple[Mapping[str, st
             continue
         key, eq, value = line.partition(b"=")
         if eq:
-            name = key.decode("ascii", "replace")
-            if name not in fields:  # a repeated field: keep the first value
-                fields[name] = value.rstrip(b"\n").decode("utf-8", "replace")
+            if key in _KEEP_BYTES:
+                name = key.decode("ascii")
+                if name not in fields:  # a repeated field: keep the first value
+                    fields[name] = value.rstrip(b"\n").decode("utf-8", "replace")
             continue
         # Binary-safe form: KEY\n <le64 length> <bytes> \n
         size = read(8)
@@ -272,9 +278,11 @@ def export_entries(fh: IO[bytes], source: str) -> Iterator[tuple[Mapping[str, st
         data = read(length)
         if len(data) != length or read(1) != b"\n":
             raise SourceError(source, "truncated binary field", "is the export complete?")
-        name = line.rstrip(b"\n").decode("ascii", "replace")
-        if name not in fields:
-            fields[name] = data.decode("utf-8", "replace")
+        key = line.rstrip(b"\n")
+        if key in _KEEP_BYTES:
+            name = key.decode("ascii")
+            if name not in fields:
+                fields[name] = data.decode("utf-8", "replace")
 
 
 class JournalExportReader:
