@@ -43,8 +43,8 @@ _TAIL = (
     r"(?P<msg>.*)"
 )
 _RFC3164 = re.compile(
-    r"(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) (?P<time>\d\d:\d\d:\d\d)(?P<frac>\.\d{1,9})?"
-    r"(?: (?P<year>\d{4}))? +" + _TAIL,
+    r"(?P<stamp>(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) \d\d:\d\d:\d\d)"
+    r"(?P<frac>\.\d{1,9})?(?: (?P<year>\d{4}))? +" + _TAIL,
     re.DOTALL,
 )
 _RFC3339 = re.compile(
@@ -58,6 +58,17 @@ _RFC5424 = re.compile(
     re.DOTALL,
 )
 _PRI = re.compile(r"<\d{1,3}>")
+# The everyday shapes (`Mmm dd HH:MM:SS host prog[pid]: msg` and its RFC 3339 twin) first
+# through a simpler expression: about a third cheaper than the general ones above.
+_FAST3164 = re.compile(
+    r"([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) ([^\s\[\]:<]+) ([^\s\[:]+)\[(\d+)\]: (.*)",
+    re.DOTALL,
+)
+_FAST3339 = re.compile(
+    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d))"
+    r" ([^\s\[\]:<]+) ([^\s\[:]+)\[(\d+)\]: (.*)",
+    re.DOTALL,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +91,9 @@ class Header:
     """True when the time stamp had no year (the caller's year was used)."""
 
 
+_SECONDS = tuple(timedelta(seconds=i) for i in range(61))  # 60: a leap second
+
+
 class LocalClock:
     """Converts local wall-clock times to UTC, caching the zone offset per minute.
 
@@ -90,15 +104,43 @@ class LocalClock:
 
     def __init__(self) -> None:
         self._offsets: dict[tuple[int, int, int, int, int], timedelta] = {}
+        self._minutes: dict[tuple[int, str], datetime | None] = {}
         self._zone: object = None
+
+    def stamp(self, year: int, stamp: str) -> datetime | None:
+        """UTC of an RFC 3164 ``Mmm dd HH:MM:SS`` stamp in ``year``.
+
+        The UTC start of each minute is cached, so a line costs a lookup and an addition.
+        """
+        if self._zone is not time.tzname:
+            self._reset()
+        key = (year, stamp[:-3])
+        try:
+            base = self._minutes[key]
+        except KeyError:
+            base = None
+            month = MONTHS.get(stamp[:3])
+            if month is not None:
+                hm = stamp[-8:-3]
+                base = self.to_utc(year, month, int(stamp[4:-9]), int(hm[:2]), int(hm[3:]), 0)
+            if len(self._minutes) > 100_000:
+                self._minutes.clear()
+            self._minutes[key] = base
+        if base is None:
+            return None
+        return base + _SECONDS[int(stamp[-2:])]
+
+    def _reset(self) -> None:
+        self._offsets.clear()
+        self._minutes.clear()
+        self._zone = time.tzname
 
     def to_utc(
         self, year: int, month: int, day: int, hour: int, minute: int, second: int, us: int = 0
     ) -> datetime | None:
         """The UTC instant of a local time; None when the date does not exist."""
         if self._zone is not time.tzname:
-            self._offsets.clear()
-            self._zone = time.tzname
+            self._reset()
         key = (year, month, day, hour, minute)
         offset = self._offsets.get(key)
         try:
@@ -147,6 +189,20 @@ def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | No
     if not line:
         return None
     first = line[0]
+    if "A" <= first <= "Z":
+        f = _FAST3164.match(line)
+        if f is not None and not f.group(5).startswith("[ID "):
+            stamp, host, prog, pid, msg = f.groups()
+            return (clock.stamp(year, stamp), host, prog, int(pid), msg, None, True)
+    elif "0" <= first <= "9":
+        f = _FAST3339.match(line)
+        if f is not None:
+            iso, host, prog, pid, msg = f.groups()
+            try:
+                ts: datetime | None = datetime.fromisoformat(iso).astimezone(UTC)
+            except ValueError:
+                ts = None
+            return (ts, host, prog, int(pid), msg, None, False)
     priority: int | None = None
     if first == "<":
         if line.startswith("1 ", line.find(">") + 1):
@@ -161,44 +217,27 @@ def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | No
         if not line:
             return None
         first = line[0]
-    if "0" <= first <= "9":
-        m = _RFC3339.match(line)
-        if m is None:
-            return None
-        ts = parse_iso(m.group("ts"), clock)
-        yearless = False
-    elif "A" <= first <= "Z":
+    if "A" <= first <= "Z":
         m = _RFC3164.match(line)
         if m is None:
             return None
-        month = MONTHS.get(m.group("mon"))
-        if month is None:
-            return None
-        explicit = m.group("year")
+        stamp, _, _, frac, explicit, bsd, host, prog, pid, msg = m.groups()
+        ts = clock.stamp(year, stamp) if explicit is None else clock.stamp(int(explicit), stamp)
+        if frac is not None and ts is not None:
+            ts = ts.replace(microsecond=int((frac[1:] + "00000")[:6]))
         yearless = explicit is None
-        ts = local_to_utc(
-            year if yearless else int(explicit),
-            month,
-            int(m.group("day")),
-            m.group("time"),
-            m.group("frac"),
-            clock,
-        )
+    elif "0" <= first <= "9":
+        m = _RFC3339.match(line)
+        if m is None:
+            return None
+        iso, bsd, host, prog, pid, msg = m.groups()
+        ts = parse_iso(iso, clock)
+        yearless = False
     else:
         return None
-    pid = m.group("pid")
-    bsd = m.group("bsd")
     if bsd is not None:
         priority = _bsd_severity(bsd)
-    return (
-        ts,
-        m.group("host"),
-        m.group("prog"),
-        int(pid) if pid else None,
-        m.group("msg"),
-        priority,
-        yearless,
-    )
+    return (ts, host, prog, int(pid) if pid else None, msg, priority, yearless)
 
 
 _SEVERITIES = {
