@@ -37,10 +37,33 @@ SIDES = ("server", "client")
 STATUSES = ("stable", "preview", "deprecated")
 DEFAULT_PRIORITY = {"end": 50, "auth-fail": 30, "drop": 50, "pid-end": 60}
 
-_REQUIRED = ("id", "name", "side", "family", "cause", "role", "regex", "summary",
-             "explanation", "remedy", "sample")
-_OPTIONAL = ("fields", "priority", "status", "versions", "references", "aliases",
-             "nonmatch", "postauth_family", "postauth_cause", "stage", "precedence", "level")
+_REQUIRED = (
+    "id",
+    "name",
+    "side",
+    "family",
+    "cause",
+    "role",
+    "regex",
+    "summary",
+    "explanation",
+    "remedy",
+    "sample",
+)
+_OPTIONAL = (
+    "fields",
+    "priority",
+    "status",
+    "versions",
+    "references",
+    "aliases",
+    "nonmatch",
+    "postauth_family",
+    "postauth_cause",
+    "stage",
+    "precedence",
+    "level",
+)
 _ID_RE = regex.compile(r"^[A-Z][0-9]{3}$")
 _NAME_RE = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Constructs outside the RE2-compatible subset: look-around, backreferences,
@@ -211,8 +234,7 @@ def _parse_entry(raw: dict[str, Any], file: str, problems: list[str]) -> Pattern
         problems.append(f"{where}: id must be a letter and three digits (e.g. D101)")
     if not _NAME_RE.match(str(raw["name"])):
         problems.append(f"{where}: name must be kebab-case")
-    for key, allowed in (("side", SIDES), ("role", tuple(ROLES)),
-                         ("status", STATUSES)):
+    for key, allowed in (("side", SIDES), ("role", tuple(ROLES)), ("status", STATUSES)):
         if key in raw and raw[key] not in allowed:
             problems.append(f"{where}: {key} {raw[key]!r} is not one of {', '.join(allowed)}")
     for fam_key, cause_key in (("family", "cause"), ("postauth_family", "postauth_cause")):
@@ -226,8 +248,10 @@ def _parse_entry(raw: dict[str, Any], file: str, problems: list[str]) -> Pattern
             problems.append(f"{where}: {cause_key} {cause!r} must start with '{fam}/'")
     rx = str(raw["regex"])
     if _NON_RE2.search(rx):
-        problems.append(f"{where}: regex uses look-around, backreferences, conditionals or "
-                        "possessive/atomic groups (keep to the RE2-compatible subset)")
+        problems.append(
+            f"{where}: regex uses look-around, backreferences, conditionals or "
+            "possessive/atomic groups (keep to the RE2-compatible subset)"
+        )
     if not rx.startswith("^") or not rx.endswith("$"):
         problems.append(f"{where}: regex must be anchored with ^ and $")
     try:
@@ -238,8 +262,9 @@ def _parse_entry(raw: dict[str, Any], file: str, problems: list[str]) -> Pattern
     groups = tuple(compiled.groupindex)
     declared = _str_tuple(raw.get("fields", groups))
     if set(declared) != set(groups):
-        problems.append(f"{where}: named groups {sorted(groups)} differ from fields "
-                        f"{sorted(declared)}")
+        problems.append(
+            f"{where}: named groups {sorted(groups)} differ from fields {sorted(declared)}"
+        )
     samples = []
     for s in raw["sample"]:
         if not isinstance(s, dict) or "line" not in s:
@@ -248,17 +273,30 @@ def _parse_entry(raw: dict[str, Any], file: str, problems: list[str]) -> Pattern
         samples.append(Sample(str(s["line"]), {k: str(v) for k, v in s.get("fields", {}).items()}))
     nonmatch = tuple(str(n["line"] if isinstance(n, dict) else n) for n in raw.get("nonmatch", []))
     return Pattern(
-        id=PatternId(pid), name=str(raw["name"]), side=str(raw["side"]),
-        family=str(raw["family"]), cause=str(raw["cause"]), role=str(raw["role"]),
-        regex=rx, fields=declared, summary=str(raw["summary"]).strip(),
-        explanation=str(raw["explanation"]).strip(), remedy=str(raw["remedy"]).strip(),
-        samples=tuple(samples), nonmatch=nonmatch,
+        id=PatternId(pid),
+        name=str(raw["name"]),
+        side=str(raw["side"]),
+        family=str(raw["family"]),
+        cause=str(raw["cause"]),
+        role=str(raw["role"]),
+        regex=rx,
+        fields=declared,
+        summary=str(raw["summary"]).strip(),
+        explanation=str(raw["explanation"]).strip(),
+        remedy=str(raw["remedy"]).strip(),
+        samples=tuple(samples),
+        nonmatch=nonmatch,
         priority=int(raw.get("priority", DEFAULT_PRIORITY.get(str(raw["role"]), 0))),
-        status=str(raw.get("status", "stable")), versions=str(raw.get("versions", "")),
-        references=_str_tuple(raw.get("references")), aliases=_str_tuple(raw.get("aliases")),
-        postauth_family=raw.get("postauth_family"), postauth_cause=raw.get("postauth_cause"),
-        stage=raw.get("stage"), precedence=int(raw.get("precedence", 0)),
-        file=file, compiled=compiled,
+        status=str(raw.get("status", "stable")),
+        versions=str(raw.get("versions", "")),
+        references=_str_tuple(raw.get("references")),
+        aliases=_str_tuple(raw.get("aliases")),
+        postauth_family=raw.get("postauth_family"),
+        postauth_cause=raw.get("postauth_cause"),
+        stage=raw.get("stage"),
+        precedence=int(raw.get("precedence", 0)),
+        file=file,
+        compiled=compiled,
     )
 
 
@@ -291,7 +329,12 @@ def check_samples(cat: Catalogue, p: Pattern) -> list[str]:
             continue
         if got != s.fields:
             problems.append(f"{where}: sample {s.line!r} captured {got}, expected {s.fields}")
-        others = [o.id for o in cat.match_all(body, p.side) if o.id != p.id]
+        # An overlap is allowed only when this entry is tried first (higher precedence).
+        others = [
+            o.id
+            for o in cat.match_all(body, p.side)
+            if o.id != p.id and o.precedence >= p.precedence
+        ]
         if others:
             problems.append(f"{where}: sample {s.line!r} also matches {', '.join(others)}")
         hit = cat.match(body, p.side)
@@ -335,8 +378,9 @@ def catalogue_files(extra_dirs: Iterable[Path | str] = (), builtin: bool = True)
 _CACHE: dict[tuple[str, ...], Catalogue] = {}
 
 
-def load(extra_dirs: Iterable[Path | str] = (), builtin: bool = True,
-         check: bool = True) -> Catalogue:
+def load(
+    extra_dirs: Iterable[Path | str] = (), builtin: bool = True, check: bool = True
+) -> Catalogue:
     """Load and validate the catalogue; raise :class:`CatalogueError` listing every problem."""
     files = catalogue_files(extra_dirs, builtin)
     key = tuple(str(f) for f in files) + (str(check),)
