@@ -190,6 +190,8 @@ def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | No
         return None
     first = line[0]
     if "A" <= first <= "Z":
+        if line[:3] not in MONTHS:
+            return None
         f = _FAST3164.match(line)
         if f is not None and not f.group(5).startswith("[ID "):
             stamp, host, prog, pid, msg = f.groups()
@@ -219,7 +221,7 @@ def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | No
         first = line[0]
     if "A" <= first <= "Z":
         m = _RFC3164.match(line)
-        if m is None:
+        if m is None or line[:3] not in MONTHS:
             return None
         stamp, _, _, frac, explicit, bsd, host, prog, pid, msg = m.groups()
         ts = clock.stamp(year, stamp) if explicit is None else clock.stamp(int(explicit), stamp)
