@@ -145,6 +145,7 @@ def main() -> None:
     """Build the inputs, time every reader (and scan), print a Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=1, help="best of this many runs")
     parser.add_argument(
         "--keep", type=Path, help="build the inputs in this directory and keep them"
     )
