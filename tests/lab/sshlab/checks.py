@@ -84,7 +84,9 @@ def describe(conns: list) -> str:
 def problems(exp: Expect, ssh: list, raw: list) -> list[str]:
     """What differs from the expectation (empty when all is as expected)."""
     out = []
-    if not ssh:
+    if exp.family is None:
+        out += [f"unexpected ssh connection on port {c.client_port}" for c in ssh]
+    elif not ssh:
         out.append("the scenario's ssh connection was not found")
     for c in ssh:
         if c.family != exp.family:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 class Expect:
     """Expected classification of one scenario."""
 
-    family: str
+    family: str | None
+    """None: the scenario has no ssh client connection (only raw TCP ones)."""
     cause_hint: str | None = None
     raw_family: str | None = None
     client_family: str | None = None
@@ -26,16 +27,29 @@ class Expect:
     needs_netns: bool = False
 
 
+_E_SHUTDOWN = (
+    "-E files carry no PAM 'session closed' line: the only trace is the listener's "
+    "'Received signal 15; terminating.' after the session's last line; logsleuth keeps the "
+    "connection open instead of server-shutdown"
+)
+_GRACE = (
+    "Debian 12's 9.2 logs nothing when LoginGraceTime cuts an idle connection (the SIGALRM "
+    "log was removed for CVE-2024-6387); logsleuth keeps it 'open' although the listener "
+    "exited later: it should end as unknown (or server-limit when sshd_config is given)"
+)
+
 EXPECT: dict[str, Expect] = {
     "clean-exit": Expect("clean-exit", client_family="clean-exit"),
     # The client cannot tell why the server closed: only "closed by remote host".
     "server-keepalive": Expect("keepalive-timeout", "client-alive", client_family="unknown"),
     # After the thaw sshd finds the client gone (Broken pipe on a keepalive reply).
-    "client-keepalive": Expect("network-drop", client_family="keepalive-timeout"),
+    "client-keepalive": Expect(
+        "network-drop", client_family="keepalive-timeout",
+    ),
     # The killed client leaves a transcript that just stops: nothing to triage.
     "client-killed": Expect("network-drop"),
     "unused-connection-timeout": Expect("idle-policy", client_family="unknown"),
-    "sshd-stopped": Expect("server-shutdown", client_family="unknown"),
+    "sshd-stopped": Expect("server-shutdown", client_family="unknown", xfail={"E": _E_SHUTDOWN}),
     "wrong-key": Expect("auth-failure", client_family="auth-failure"),
     "wrong-password": Expect("auth-failure", client_family="auth-failure"),
     "invalid-user": Expect("auth-failure", client_family="auth-failure"),
@@ -52,7 +66,9 @@ EXPECT: dict[str, Expect] = {
     ),
     # Debian 12's 9.2 logs nothing when LoginGraceTime expires (no client transcript:
     # the connection is a bare TCP socket).
-    "login-grace-time": Expect("unknown", raw_family="unknown"),
+    "login-grace-time": Expect(
+        None, raw_family="unknown", xfail=dict.fromkeys(("E", "3164", "3339", "journal"), _GRACE)
+    ),
     "nat-silent-drop": Expect(
         "keepalive-timeout", "client-alive", client_family="keepalive-timeout",
         needs_netns=True,

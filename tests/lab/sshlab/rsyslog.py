@@ -27,7 +27,7 @@ FILES = {
 }
 HOSTNAME = "lab"
 
-_R5424 = re.compile(r"^<(\d+)>1 (\S+) (\S+) (\S+) (\S+) \S+ \S+ ?(.*)$")
+_R5424 = re.compile(r"^<(\d+)>1 (\S+) (\S+) (\S+) (\S+) \S+ \S+ {1,2}(.*)$")
 
 
 def dev_log_served() -> bool:
@@ -102,7 +102,7 @@ class Line5424:
 
 
 def parse_5424(line: str) -> Line5424 | None:
-    """Parse one line of the RFC 5424 capture (rsyslog keeps the legacy leading space)."""
+    """Parse one line of the RFC 5424 capture (rsyslog keeps a legacy leading space: dropped)."""
     m = _R5424.match(line)
     if m is None:
         return None
