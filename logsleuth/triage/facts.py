@@ -1,0 +1,202 @@
+"""What an attempt's lines say about it: target, user, keys tried, timing, versions."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from logsleuth.triage.parse import Hit
+from logsleuth.triage.split import Attempt
+from logsleuth.triage.stages import furthest
+
+# ssh options that take an argument (OpenSSH 10.x `ssh -h`).
+_ARG_OPTS = set("BbcDEeFIiJLlmOoPpQRSWw")
+_FP_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
+
+
+@dataclass
+class Facts:
+    """Everything diagnosis and remedies need to know about one attempt."""
+
+    host: str | None = None
+    """The destination as the user named it (a Host alias or a name)."""
+    ip: str | None = None
+    port: int | None = None
+    user: str | None = None
+    jump: str | None = None
+    """The jump host, when the attempt goes through ProxyJump / -J."""
+    client: str = "openssh"
+    """``openssh`` or ``putty``."""
+    version: str | None = None
+    server_software: str | None = None
+    progress: str | None = None
+    """The furthest stage the progress lines show."""
+    authenticated: bool = False
+    method: str | None = None
+    offered: list[str] = field(default_factory=list)
+    """Keys offered (``Offering public key: ...``), in order."""
+    accepted: list[str] = field(default_factory=list)
+    password_tried: bool = False
+    allowed_methods: str | None = None
+    fingerprints: set[str] = field(default_factory=set)
+    keepalive_probes: int = 0
+    start: datetime | None = None
+    end: datetime | None = None
+    session_seconds: float | None = None
+    """From the client's ``Transferred: ... in N seconds`` line."""
+    exit_status: int | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds between the first and the last timestamped line."""
+        return _seconds(self.start, self.end)
+
+
+def _seconds(a: datetime | None, b: datetime | None) -> float | None:
+    if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
+        return None
+    return round((b - a).total_seconds(), 3)
+
+
+def parse_destination(command: str) -> tuple[str | None, str | None, int | None, str | None]:
+    """(user, host, port, jump) from an ssh/scp/git command line, as far as it says."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    user = host = jump = None
+    port = None
+    i = 0
+    # Skip to the ssh-like program word.
+    while i < len(words) and not re.search(
+        r"(?:^|[/\\])(?:ssh|plink|autossh)(?:\.exe)?$", words[i]
+    ):
+        i += 1
+    i += 1
+    while i < len(words):
+        w = words[i]
+        if w.startswith("-") and len(w) > 1:
+            opt = w[1:]
+            # Flags may be grouped (-vvvt); the last one may take an argument.
+            for j, c in enumerate(opt):
+                if c in _ARG_OPTS:
+                    arg = opt[j + 1 :] or (words[i + 1] if i + 1 < len(words) else "")
+                    if not opt[j + 1 :]:
+                        i += 1
+                    if c == "l":
+                        user = arg
+                    elif c == "p" and arg.isdigit():
+                        port = int(arg)
+                    elif c == "J":
+                        jump = arg
+                    break
+            i += 1
+            continue
+        dest = w
+        if dest.startswith("ssh://"):
+            dest = dest[6:]
+            m = re.match(r"^(?:(?P<u>[^@]+)@)?(?P<h>\[[^\]]+\]|[^:/]+)(?::(?P<p>\d+))?", dest)
+            if m:
+                user = m.group("u") or user
+                host = m.group("h").strip("[]")
+                port = int(m.group("p")) if m.group("p") else port
+            break
+        if "@" in dest:
+            user, dest = dest.rsplit("@", 1)
+        host = dest.split(":", 1)[0] if dest.count(":") == 1 else dest
+        break
+    return user, host, port, jump
+
+
+def _set(cur: str | None, value: str | None) -> str | None:
+    return cur if cur else (value or None)
+
+
+def extract(attempt: Attempt) -> Facts:
+    """Collect the facts of one attempt from its lines."""
+    f = Facts()
+    stamps = [h.line.ts for h in attempt.hits if h.line.ts is not None]
+    if stamps:
+        f.start, f.end = stamps[0], stamps[-1]
+    progress: list[str | None] = []
+    for h in attempt.hits:
+        if h.line.command:
+            u, host, port, jump = parse_destination(h.line.command)
+            f.user, f.host, f.jump = _set(f.user, u), _set(f.host, host), _set(f.jump, jump)
+            f.port = f.port or port
+        f.fingerprints.update(_FP_RE.findall(h.line.text))
+        if h.pattern is None:
+            continue
+        _apply(f, h)
+        if h.pattern.family == "session" and h.stage != "closed":
+            progress.append(h.stage)
+    f.progress = furthest(progress)
+    return f
+
+
+def _apply(f: Facts, h: Hit) -> None:
+    pid, fl = h.pid, h.fields
+    if pid == "C301":
+        f.version = fl.get("version")
+    elif pid == "C302":
+        u, host, port, jump = parse_destination(fl["command"])
+        f.user, f.host, f.jump = _set(f.user, u), _set(f.host, host), _set(f.jump, jump)
+        f.port = f.port or port
+    elif pid in ("C305", "C501", "C310"):
+        f.host = _set(f.host, fl.get("host"))
+        f.ip = _set(f.ip, fl.get("ip"))
+        f.user = _set(f.user, fl.get("user"))
+        if fl.get("port") and (pid == "C310" or f.port is None):
+            f.port = int(fl["port"])
+    elif pid == "C309":
+        f.server_software = fl.get("software")
+    elif pid == "C503":
+        f.server_software = fl.get("banner") or fl.get("old_banner")
+    elif pid == "C500":
+        f.client = "putty"
+        f.host = _set(f.host, fl.get("host"))
+    elif pid == "C502":
+        f.user = _set(f.user, fl.get("user"))
+        f.ip = _set(f.ip, fl.get("ip"))
+    elif pid == "C314" and fl.get("methods"):
+        f.allowed_methods = fl["methods"]
+    elif pid == "C314" and fl.get("method") in ("password", "keyboard-interactive"):
+        f.password_tried = True
+    elif pid == "C315":
+        key = fl["key"]
+        if "Offering " in h.line.text:
+            f.offered.append(key)
+        elif "Server accepts key" in h.line.text:
+            f.accepted.append(key)
+    elif pid in ("C316", "C505"):
+        f.authenticated = True
+        f.method = fl.get("method") or fl.get("old_method") or f.method
+        f.host = _set(f.host, fl.get("host"))
+    elif pid in ("C371", "C517"):
+        f.password_tried = True
+    elif pid == "C370":
+        f.user = _set(f.user, fl.get("user"))
+        f.host = _set(f.host, fl.get("host"))
+        f.allowed_methods = fl.get("methods") or f.allowed_methods
+    elif pid == "C318":
+        f.keepalive_probes += 1
+    elif pid == "C319":
+        f.exit_status = int(fl["status"])
+    elif pid == "C407":
+        f.session_seconds = float(fl["seconds"])
+    elif pid in ("C400", "C403", "C404", "C406", "C330", "C331", "C332", "C333", "C334"):
+        f.host = _set(f.host, fl.get("host") or fl.get("old_host"))
+        if fl.get("port") and f.port is None:
+            f.port = int(fl["port"])
+
+
+def silence_before(attempt: Attempt, target: Hit) -> float | None:
+    """Seconds between the line before ``target`` (with a timestamp) and ``target``."""
+    if target.line.ts is None:
+        return None
+    before = [
+        h.line.ts for h in attempt.hits if h.line.no < target.line.no and h.line.ts is not None
+    ]
+    return _seconds(before[-1], target.line.ts) if before else None
