@@ -104,7 +104,11 @@ def scan(
     try:
         for err in errors:
             store.add_source(SourceInfo(err.path, "-", error=err.reason, hint=err.hint))
-        sess = Sessionizer()
+        sess = (
+            Sessionizer(settings.login_grace_time, grace_from_config=True)
+            if settings
+            else Sessionizer()
+        )
         unmatched = _Unmatched()
         batch: list[Connection] = []
         for source in sources:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -136,6 +137,14 @@ def scan(
     ] = None,
 ) -> None:
     """Report why SSH connections ended, per host, with evidence and fixes."""
+    text = _transcript(paths or [])
+    if text is not None:
+        typer.echo(
+            "logsleuth: this is an ssh client transcript; triaging it (`logsleuth triage`)",
+            err=True,
+        )
+        _triage(text, "json" if fmt is Format.json else "text", [], False, output)
+        return
     try:
         report = api.scan(
             paths or [],
@@ -152,6 +161,91 @@ def scan(
         _fail(str(exc), exc.exit_code)
     _emit(render(report, fmt.value, color=_color(color) and output in (None, "-")), output)
     raise typer.Exit(int(_exit_for(report, fail_on or [])))
+
+
+class TriageFormat(StrEnum):
+    """Triage output formats."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _read_input(path: str) -> str:
+    """The text of a file or of stdin (`-`), for triage."""
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except FileNotFoundError:
+        _fail(
+            f"error: {path}: no such file (check the path, or pipe the output into "
+            "`logsleuth triage -`)",
+            ExitCode.NO_INPUT,
+        )
+    except PermissionError:
+        _fail(
+            f"error: {path}: permission denied (run with sudo, or copy the file somewhere "
+            "readable)",
+            ExitCode.NO_INPUT,
+        )
+    except IsADirectoryError:
+        _fail(f"error: {path}: is a directory; give a file or `-`", ExitCode.NO_INPUT)
+    return data.decode("utf-8", "replace")
+
+
+def _triage(
+    text: str, fmt: str, server_log: list[str], anonymize: bool, output: str | None
+) -> None:
+    from logsleuth.triage import render_triage, triage_text
+
+    try:
+        results = triage_text(text, server_log=server_log, anonymize=anonymize)
+    except LogsleuthError as exc:
+        _fail(f"error: {exc}", exc.exit_code)
+    _emit(render_triage(results, fmt), output)
+
+
+@app.command()
+def triage(
+    path: Annotated[
+        str, typer.Argument(help="A saved transcript; `-` (default) reads stdin.")
+    ] = "-",
+    fmt: Annotated[TriageFormat, typer.Option("--format", "-f")] = TriageFormat.text,
+    server_log: Annotated[
+        list[str] | None,
+        typer.Option("--server-log", help="The server's log, to join what it saw (repeatable)."),
+    ] = None,
+    anonymize: Annotated[
+        bool,
+        typer.Option("--anonymize", help="Replace IPs, hosts, users, fingerprints and home paths."),
+    ] = False,
+    output: Annotated[str | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Paste `ssh -vvv` (or PuTTY) output: the stage it reached, the cause and the fix."""
+    _triage(_read_input(path), fmt.value, server_log or [], anonymize, output)
+
+
+def _transcript(paths: list[str]) -> str | None:
+    """The text of a single source that is an ssh client transcript, else None."""
+    if len(paths) != 1:
+        return None
+    from logsleuth.triage import looks_like_transcript
+
+    path = paths[0]
+    try:
+        if path == "-":
+            stdin = sys.stdin.buffer
+            # Peek without consuming, so the syslog reader still sees every byte.
+            head = stdin.peek(65536)[:65536] if isinstance(stdin, io.BufferedReader) else b""
+        elif Path(path).is_file():
+            with open(path, "rb") as fh:
+                head = fh.read(65536)
+        else:
+            return None
+    except OSError:
+        return None
+    if head[:2] == b"\x1f\x8b" or not looks_like_transcript(head.decode("utf-8", "replace")):
+        return None
+    return _read_input(path)
 
 
 @app.command()

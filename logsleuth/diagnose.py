@@ -172,6 +172,8 @@ def idle_limits(rows: Sequence[tuple[Any, ...]], settings: SshdSettings | None) 
             if silence and all(r[9].startswith("keepalive-timeout") for r in rs[i : j + 1])
             else center
         )
+        # An estimate, not a measurement: report it to the nearest 5 s.
+        limit = max(5.0, round(limit / 5) * 5)
         out.append(
             Finding(
                 "idle-limit",

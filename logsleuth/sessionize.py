@@ -69,7 +69,12 @@ class _Conn:
 class Sessionizer:
     """Feed events in log order; collect finished connections as they settle."""
 
-    def __init__(self) -> None:
+    def __init__(self, login_grace_time: int = 120, grace_from_config: bool = False) -> None:
+        """``login_grace_time``: the server's LoginGraceTime; ``grace_from_config``: it was
+        read from the server's configuration rather than assumed (OpenSSH's default)."""
+        self._grace = timedelta(seconds=login_grace_time)
+        self._grace_known = grace_from_config
+        self._stopped: dict[str, datetime] = {}
         self._by_pid: dict[tuple[str, int], _Conn] = {}
         self._by_addr: dict[tuple[str, str, str], _Conn] = {}
         self._by_ip: dict[tuple[str, str], _Conn] = {}
@@ -133,8 +138,12 @@ class Sessionizer:
             self._now = r.ts if self._now is None or r.ts > self._now else self._now
         role = ev.role
         if role == "server":
-            if r.ts is not None and ev.cause and "signal" in ev.cause:
+            kind = _server_kind(ev)
+            if r.ts is not None and kind == "stop":
                 self._signals.setdefault(host, []).append(r.ts)
+                self._stopped[host] = r.ts
+            elif kind == "start":
+                self._stopped.pop(host, None)
         elif role == "drop":
             dropped = self._new(host)
             dropped.ip, dropped.port = ev.fields.get("ip"), ev.fields.get("port")
@@ -194,7 +203,10 @@ class Sessionizer:
             c.authenticated = True
             c.method = f.get("method", c.method)
         elif role == "auth-fail":
-            c.failures += r.repeat
+            # Only `Failed <method> ...` lines are attempts; `Invalid user` and the PAM
+            # lines are further traces of the same attempts.
+            if "method" in f:
+                c.failures += r.repeat
             if c.fail_ev is None or ev.priority >= c.fail_ev.priority:
                 c.fail_ev = ev
         elif role in ("end", "drop", "pid-end") or (
@@ -265,6 +277,25 @@ class Sessionizer:
             )
         if c.fail_ev is not None and c.fail_ev.family:
             return c.fail_ev.family, c.fail_ev.cause or "", c.fail_ev, None
+        stopped = self._stopped.get(c.host)
+        if at_end and c.authenticated and stopped and c.last and stopped >= c.last:
+            return (
+                "server-shutdown",
+                "server-shutdown/sshd-stopped",
+                None,
+                "sshd was stopped after this session's last line and not started again; "
+                "no line shows the session ending",
+            )
+        quiet = self._now - c.last if self._now and c.last else timedelta(0)
+        if at_end and not c.authenticated and quiet > self._grace + SHUTDOWN_WINDOW:
+            note = (
+                f"did not authenticate within LoginGraceTime ({int(self._grace.total_seconds())}"
+                " s) and no line says how it ended: OpenSSH before 8.5, and patched 8.5-9.7 "
+                "builds such as Debian 12's, log nothing when LoginGraceTime cuts a connection"
+            )
+            if self._grace_known:
+                return "server-limit", "server-limit/login-grace-time-silent", None, note
+            return "unknown", "unknown/no-end-line", None, note
         if at_end:
             return OPEN, OPEN, None, "still open at the end of the log"
         return (
@@ -317,6 +348,17 @@ class Sessionizer:
         )
         self._next_id += 1
         return conn
+
+
+def _server_kind(ev: Event) -> str | None:
+    """Whether a listener line says sshd stopped (a signal) or started (listening)."""
+    text = f"{ev.cause or ''} {ev.pattern_id or ''}".lower()
+    body = ev.record.message
+    if "Received signal" in body or "signal" in text or "terminat" in text:
+        return "stop"
+    if "Server listening" in body or "listen" in text:
+        return "start"
+    return None
 
 
 def sessionize(events: Iterable[Event]) -> Iterator[Connection]:
