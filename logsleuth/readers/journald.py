@@ -72,28 +72,9 @@ def _journalctl() -> str | None:
 
 def _journal_files(directory: str) -> list[str]:
     """``*.journal``/``*.journal~`` files in a directory and its immediate subdirectories."""
-    found: list[str] = []
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return found
-    for entry in entries:
-        if entry.name.endswith((".journal", ".journal~")) and entry.is_file():
-            found.append(entry.path)
-        elif entry.is_dir():
-            found.extend(
-                os.path.join(entry.path, name)
-                for name in _listdir(entry.path)
-                if name.endswith((".journal", ".journal~"))
-            )
-    return sorted(found)
-
-
-def _listdir(path: str) -> list[str]:
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
+    found = glob.glob(os.path.join(glob.escape(directory), "*.journal*"))
+    found += glob.glob(os.path.join(glob.escape(directory), "*", "*.journal*"))
+    return sorted(f for f in found if f.endswith((".journal", ".journal~")) and os.path.isfile(f))
 
 
 def local_journal_files() -> list[str]:
