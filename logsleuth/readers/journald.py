@@ -300,7 +300,14 @@ def _read_binding(
         _add_matches(reader, _sshd_units(units))
         pending = False
         if after is not None:
-            reader.seek_cursor(after)
+            try:
+                reader.seek_cursor(after)
+            except (ValueError, OSError):
+                raise SourceError(
+                    path,
+                    f"invalid journal cursor {after!r}",
+                    "the saved position is damaged: start a fresh ingest",
+                ) from None
             # seek_cursor lands on the saved entry itself: skip it. If that entry is gone
             # (vacuumed), the entry we landed on is the first new one: keep it.
             pending = bool(reader._next()) and not reader.test_cursor(after)

@@ -112,6 +112,15 @@ def test_read_after_cursor_resumes_and_skips_the_saved_entry(make_journal, bindi
     assert [r.message for r in resumed] == [new["MESSAGE"]]
 
 
+@pytest.mark.parametrize("backend", ["binding", "journalctl"])
+def test_read_after_a_damaged_cursor_is_a_source_error(
+    make_journal, binding, journalctl, jx, backend
+):
+    path = make_journal(jx.scenario_entries())
+    with pytest.raises(SourceError):
+        list(JournaldReader(backend).read_after(str(path), "garbage", OPTS))
+
+
 def test_rotated_directory_is_read_whole(make_journal, binding, jx, tmp_path):
     # Enough distinct data objects to make journal-remote rotate its output file.
     n = 45_000
