@@ -91,7 +91,7 @@ _USER_AT_HOST = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)@(\[?[A-Za-z0-9][\w.:-
 _HOME_RE = r"(?P<home>/home/|/Users/|/var/home/|[A-Za-z]:\\Users\\)(?P<homeuser>[^/\\\s'\"]+)"
 _ROOT_RE = r"(?P<root>(?<![\w/])/root)(?=[/\s'\"]|$)"
 _FP_RE = (
-    r"(?P<sha>SHA256:[A-Za-z0-9+/]{43}=?)|(?P<md5>(?:MD5:)?(?:[0-9a-f]{2}:){15}[0-9a-f]{2})"
+    r"(?P<sha>SHA256:[A-Za-z0-9+/]{20,}={0,2})|(?P<md5>(?:MD5:)?(?:[0-9a-f]{2}:){15}[0-9a-f]{2})"
     r"|(?P<blob>AAAA[A-Za-z0-9+/]{40,}={0,2})"
 )
 _IP6 = r"(?P<ip6>(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(?:%\w+)?(?![\w:]))"
@@ -186,8 +186,14 @@ class Anonymizer:
             return m.group("home") + self.pseudonym("user", m.group("homeuser"))
         if kind == "root":
             return "/" + self.pseudonym("user", "root")
-        if kind in ("ip4", "ip6"):
-            return self.pseudonym(kind, value) if _is_ip(value.split("%")[0]) else value
+        if kind == "ip6":
+            # The candidate may swallow a trailing ":" ("host 2001:db8::1: No route").
+            core = value.rstrip(":")
+            if _is_ip(core.split("%")[0]):
+                return self.pseudonym(kind, core) + value[len(core) :]
+            return value
+        if kind == "ip4":
+            return self.pseudonym(kind, value) if _is_ip(value) else value
         if value in self.users and value not in self.hosts:
             return self.pseudonym("user", value)
         return self.pseudonym("host", value)

@@ -14,6 +14,7 @@ from logsleuth.triage.stages import furthest
 # ssh options that take an argument (OpenSSH 10.x `ssh -h`).
 _ARG_OPTS = set("BbcDEeFIiJLlmOoPpQRSWw")
 _FP_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
+_W_RE = re.compile(r"-W '?\[?(?P<host>[^\]':\s]+)\]?:(?P<port>\S+?)'? (?P<jump>\S+)$")
 
 
 @dataclass
@@ -186,10 +187,22 @@ def _apply(f: Facts, h: Hit) -> None:
         f.exit_status = int(fl["status"])
     elif pid == "C407":
         f.session_seconds = float(fl["seconds"])
-    elif pid in ("C400", "C403", "C404", "C406", "C330", "C331", "C332", "C333", "C334"):
+    elif pid == "C320":
+        m = _W_RE.search(fl["command"])
+        if m and "%h" not in m.group("host"):
+            f.host = _set(f.host, m.group("host"))
+            f.jump = _set(f.jump, m.group("jump"))
+    elif pid == "C322" and fl.get("host"):
+        name, _, rest = fl["host"].partition(" (")
+        f.host = _set(f.host, name)
+        f.ip = _set(f.ip, rest.rstrip(")") or None)
+    elif pid != "C304" and h.pattern is not None and h.pattern.family != "session":
         f.host = _set(f.host, fl.get("host") or fl.get("old_host"))
+        f.ip = _set(f.ip, fl.get("ip") if fl.get("ip") != "UNKNOWN" else None)
         if fl.get("port") and f.port is None:
             f.port = int(fl["port"])
+    elif pid == "C304":
+        f.host = _set(f.host, fl.get("host") if fl.get("host") != "*" else None)
 
 
 def silence_before(attempt: Attempt, target: Hit) -> float | None:

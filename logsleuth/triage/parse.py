@@ -87,6 +87,8 @@ class Line:
     """The command typed at a shell prompt, when the line is a prompt."""
     boundary: bool = False
     """True for lines that always start a new connection (a PuTTY log header)."""
+    after_prompt: str | None = None
+    """What follows a shell prompt on this line (ssh prints errors right after a prompt)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,15 +171,19 @@ def clean(text: str) -> list[Line]:
                 break
         for rx in _PREFIX_RES:
             body = rx.sub("", body, count=1)
-        command = None
+        command = rest = None
         if not body.startswith(("debug", "@")):
             for rx in _PROMPT_RES:
                 pm = rx.match(body)
-                if pm and is_ssh_command(pm.group("cmd")):
+                if pm is None:
+                    continue
+                if is_ssh_command(pm.group("cmd")):
                     command = pm.group("cmd").strip()
-                    break
+                else:
+                    rest = pm.group("cmd").strip() or None
+                break
         if body:
-            out.append(Line(no, body, ts, command))
+            out.append(Line(no, body, ts, command, after_prompt=rest))
     return _join_putty_disconnect(out)
 
 
@@ -213,6 +219,8 @@ def classify(lines: Iterable[Line], cat: Catalogue) -> list[Hit]:
     hits: list[Hit] = []
     for line in lines:
         hit = None if line.command is not None else match_line(line.text, cat)
+        if hit is None and line.after_prompt:
+            hit = match_line(line.after_prompt, cat)
         if hit is None:
             hits.append(Hit(line))
         else:

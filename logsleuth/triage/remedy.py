@@ -99,10 +99,17 @@ def make_ctx(finding: Finding) -> Ctx:
 def advise(finding: Finding) -> Advice:
     """The advice for one finding."""
     ctx = make_ctx(finding)
-    adviser = ADVISERS.get(finding.cause)
-    if adviser is None:
-        adviser = ADVISERS.get(finding.family + "/*", _generic)
-    return adviser(ctx)
+    adv = ADVISERS.get(finding.cause, _generic)(ctx)
+    if finding.facts.host is None and finding.facts.ip is None:
+        # No name for the server in the paste: say so in prose, keep HOST in snippets.
+        adv = Advice(
+            adv.summary.replace("HOST", "the server"),
+            adv.explanation.replace("HOST", "the server"),
+            adv.remedy_text,
+            adv.snippet,
+            adv.confirm,
+        )
+    return adv
 
 
 def _generic(ctx: Ctx) -> Advice:

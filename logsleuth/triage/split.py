@@ -76,6 +76,14 @@ def _starts_new(cur: Attempt, h: Hit) -> bool:
         return False
     if p.role == "start":
         return True
+    if any(
+        e.stage in ("resolve", "connect")
+        and e.pattern is not None
+        and e.pattern.family in ("connect-failure", "client-config")
+        for e in ends
+    ):
+        # ssh exits right after these: anything final or staged after them is new.
+        return p.role in ("end", "auth-fail") or p.stage is not None
     end_ranks = [rank(e.stage) for e in ends if e.stage]
     lowest = min(end_ranks) if end_ranks else -1
     if p.role == "end" and any(e.pid == p.id for e in ends):
