@@ -200,6 +200,25 @@ def test_permission_denied(tmp_path, monkeypatch):
     assert "sudo" in errors[0].hint and "adm" in errors[0].hint
 
 
+def test_directory_of_unreadable_files_says_permission_denied(tmp_path, monkeypatch):
+    d = tmp_path / "log"
+    d.mkdir()
+    make(d / "kern.log")
+    make(d / "daemon.log")
+    real_open = builtins.open
+
+    def guarded(file, *args, **kwargs):
+        if str(file).startswith(str(d)):
+            raise PermissionError(13, "Permission denied", file)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    found, errors = expand([str(d)])
+    assert found == []
+    assert [e.reason for e in errors] == ["no readable logs: 2 file(s) permission denied"]
+    assert "sudo" in errors[0].hint
+
+
 def test_binary_file(tmp_path):
     path = tmp_path / "wtmp"
     path.write_bytes(bytes(range(256)) * 4)

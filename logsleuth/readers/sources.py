@@ -207,7 +207,9 @@ def _check_file(path: str, reader: str, *, strict: bool) -> Source | SourceError
     try:
         head = read_head(path, HEAD_SIZE)
     except SourceError as exc:
-        return exc if strict else None
+        # Unreadable files are returned even when not strict: a directory whose files are
+        # all unreadable must say so, not "no logs".
+        return exc if strict or exc.reason == "permission denied" else None
     if not head:
         return SourceError(path, "empty: nothing to read", EMPTY_HINT) if strict else None
     if reader != "auto":
@@ -245,11 +247,21 @@ def _expand_dir(path: str, reader: str, found: list[Source], errors: list[Source
         errors.append(SourceError(path, f"cannot list ({exc.strerror})"))
         return
     before = (len(found), len(errors))
+    denied = 0
     # Auth logs first, then the general logs, then whatever else sniffs as a log.
-    ranked = sorted(names, key=lambda n: (_rank(n), n))
-    for name in ranked:
-        _add(_check_file(os.path.join(path, name), reader, strict=False), found, errors)
-    if (len(found), len(errors)) == before:
+    for name in sorted(names, key=lambda n: (_rank(n), n)):
+        src = _check_file(os.path.join(path, name), reader, strict=False)
+        if _quiet_denial(src, name):
+            denied += 1
+        else:
+            _add(src, found, errors)
+    if (len(found), len(errors)) == before and denied:
+        errors.append(
+            SourceError(
+                path, f"no readable logs: {denied} file(s) permission denied", PERMISSION_HINT
+            )
+        )
+    elif (len(found), len(errors)) == before:
         errors.append(
             SourceError(
                 path,
@@ -258,6 +270,15 @@ def _expand_dir(path: str, reader: str, found: list[Source], errors: list[Source
                 "file in a known log format (subdirectories are not searched)",
             )
         )
+
+
+def _quiet_denial(src: Source | SourceError | None, name: str) -> bool:
+    """An unreadable file that is not named like a log: counted, not reported one by one."""
+    return (
+        isinstance(src, SourceError)
+        and src.reason == "permission denied"
+        and LOG_NAME.fullmatch(name) is None
+    )
 
 
 def _rank(name: str) -> int:
@@ -275,12 +296,23 @@ def _expand_glob(pattern: str, reader: str, found: list[Source], errors: list[So
         )
         return
     before = (len(found), len(errors))
+    denied = 0
     for match in matches:
         if os.path.isdir(match):
             _expand_dir(match, reader, found, errors)
             continue
-        _add(_check_file(match, reader, strict=len(matches) == 1), found, errors)
-    if (len(found), len(errors)) == before:
+        src = _check_file(match, reader, strict=len(matches) == 1)
+        if len(matches) > 1 and _quiet_denial(src, os.path.basename(match)):
+            denied += 1
+        else:
+            _add(src, found, errors)
+    if (len(found), len(errors)) == before and denied:
+        errors.append(
+            SourceError(
+                pattern, f"no readable logs: {denied} file(s) permission denied", PERMISSION_HINT
+            )
+        )
+    elif (len(found), len(errors)) == before:
         errors.append(
             SourceError(
                 pattern,
