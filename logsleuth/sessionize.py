@@ -26,6 +26,8 @@ PREAUTH_STALE = timedelta(hours=1)
 #: A "Received signal" this close to an unexplained end marks a server shutdown.
 SHUTDOWN_WINDOW = timedelta(seconds=5)
 MAX_EVIDENCE = 60
+#: How far above its monitor's pid an unlinked user child's pid may be.
+CHILD_PID_GAP = 64
 _CREATING_ROLES = frozenset(
     {"start", "auth-ok", "auth-fail", "end", "session-open", "session-close", "pid-end"}
 )
@@ -107,7 +109,31 @@ class Sessionizer:
                 return c
         if ip and not port and ev.role != "start":
             return self._by_ip.get((host, ip))
+        if not ip and r.pid is not None and ev.role in ("end", "info", "link"):
+            return self._parent_of(host, r.pid)
         return None
+
+    def _parent_of(self, host: str, pid: int) -> _Conn | None:
+        """The authenticated session whose monitor forked this unknown child pid.
+
+        Without ``User child is on pid N`` (VERBOSE) a child line that carries no
+        address (OpenSSH <= 7.6 keepalive timeouts, a jump host's ``connect_to``)
+        belongs to the open session whose pid is just below it: the child is forked
+        right after authentication.
+        """
+        best: _Conn | None = None
+        best_pid = -1
+        for (h, p), c in self._by_pid.items():
+            if (
+                h == host
+                and c.authenticated
+                and c.end_ev is None
+                and 0 < pid - p <= CHILD_PID_GAP
+                and p > best_pid
+                and not c.outbound
+            ):
+                best, best_pid = c, p
+        return best
 
     def _index(self, c: _Conn, ev: Event) -> None:
         r, f = ev.record, ev.fields
@@ -287,7 +313,13 @@ class Sessionizer:
                 "no line shows the session ending",
             )
         quiet = self._now - c.last if self._now and c.last else timedelta(0)
-        if at_end and not c.authenticated and quiet > self._grace + SHUTDOWN_WINDOW:
+        margin = timedelta(seconds=1) if self._grace_known else SHUTDOWN_WINDOW
+        if (
+            at_end
+            and not c.authenticated
+            and quiet >= self._grace - margin
+            and (self._grace_known or quiet > self._grace + margin)
+        ):
             note = (
                 f"did not authenticate within LoginGraceTime ({int(self._grace.total_seconds())}"
                 " s) and no line says how it ended: OpenSSH before 8.5, and patched 8.5-9.7 "
@@ -296,6 +328,14 @@ class Sessionizer:
             if self._grace_known:
                 return "server-limit", "server-limit/login-grace-time-silent", None, note
             return "unknown", "unknown/no-end-line", None, note
+        if at_end and not c.authenticated and stopped and c.last and stopped >= c.last:
+            return (
+                "unknown",
+                "unknown/no-end-line",
+                None,
+                "sshd was stopped before this connection authenticated, and no line says how "
+                "it ended (a LoginGraceTime cut logs nothing on many builds)",
+            )
         if at_end:
             return OPEN, OPEN, None, "still open at the end of the log"
         return (
