@@ -268,7 +268,18 @@ def test_header_shapes(line, expected):
 
 @pytest.mark.parametrize(
     "line",
-    ["", "plain text", "Nov 21 20:02:26 vm -- MARK --", "12345", "<>1 x", "Foo 21 20:02:26 a b: c"],
+    [
+        "",
+        "plain text",
+        "Nov 21 20:02:26 vm -- MARK --",
+        "12345",
+        "<>1 x",
+        "Foo 21 20:02:26 a b[1]: c",
+        "Jun 25 23:53:34 [sshd] User root",
+        "debug1: Reading configuration data /etc/ssh/ssh_config",
+        "Connection closed by 192.0.2.1 port 22 [preauth]",
+        "srv sshd[1]: no time stamp",
+    ],
 )
 def test_lines_without_a_header(line):
     assert parse_line(line, 2024) is None

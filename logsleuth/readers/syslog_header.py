@@ -190,10 +190,8 @@ def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | No
         return None
     first = line[0]
     if "A" <= first <= "Z":
-        if line[:3] not in MONTHS:
-            return None
         f = _FAST3164.match(line)
-        if f is not None and not f.group(5).startswith("[ID "):
+        if f is not None and line[:3] in MONTHS and not f.group(5).startswith("[ID "):
             stamp, host, prog, pid, msg = f.groups()
             return (clock.stamp(year, stamp), host, prog, int(pid), msg, None, True)
     elif "0" <= first <= "9":
@@ -219,9 +217,9 @@ def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | No
         if not line:
             return None
         first = line[0]
-    if "A" <= first <= "Z":
+    if "A" <= first <= "Z" and line[:3] in MONTHS:
         m = _RFC3164.match(line)
-        if m is None or line[:3] not in MONTHS:
+        if m is None:
             return None
         stamp, _, _, frac, explicit, bsd, host, prog, pid, msg = m.groups()
         ts = clock.stamp(year, stamp) if explicit is None else clock.stamp(int(explicit), stamp)
