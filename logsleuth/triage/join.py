@@ -31,6 +31,8 @@ AMBIGUOUS = frozenset(
         "unknown/server-disconnect",
     }
 )
+#: Of those, the ones a server cause of the same family still sharpens.
+VAGUE = frozenset({"auth-failure/denied", "unknown/no-error-line", "unknown/server-disconnect"})
 _NOT_DECISIVE = frozenset({"unknown", "open", "session"})
 _MIN_SCORE = 2
 
@@ -148,6 +150,8 @@ def adopt(fd: Finding, m: Match) -> bool:
     """Take the server's family and cause when the client's is ambiguous; True if taken."""
     c = m.connection
     if fd.cause not in AMBIGUOUS or c.family in _NOT_DECISIVE or c.cause == fd.cause:
+        return False
+    if c.family == fd.family and fd.cause not in VAGUE:
         return False
     fd.family, fd.cause = c.family, c.cause
     return True
