@@ -26,6 +26,9 @@ PREAUTH_STALE = timedelta(hours=1)
 #: A "Received signal" this close to an unexplained end marks a server shutdown.
 SHUTDOWN_WINDOW = timedelta(seconds=5)
 MAX_EVIDENCE = 60
+_PREAUTH_FAMILIES = frozenset(
+    {"preauth-probe", "auth-failure", "negotiation-failure", "access-policy", "server-limit"}
+)
 #: How far above its monitor's pid an unlinked user child's pid may be.
 CHILD_PID_GAP = 64
 _CREATING_ROLES = frozenset(
@@ -109,7 +112,13 @@ class Sessionizer:
                 return c
         if ip and not port and ev.role != "start":
             return self._by_ip.get((host, ip))
-        if not ip and r.pid is not None and ev.role in ("end", "info", "link"):
+        if (
+            not ip
+            and r.pid is not None
+            and ev.role in ("end", "info")
+            and ev.phase is None
+            and ev.family not in _PREAUTH_FAMILIES
+        ):
             return self._parent_of(host, r.pid)
         return None
 
@@ -128,6 +137,7 @@ class Sessionizer:
                 h == host
                 and c.authenticated
                 and c.end_ev is None
+                and len(c.pids) == 1  # a session with a second pid already has its child
                 and 0 < pid - p <= CHILD_PID_GAP
                 and p > best_pid
                 and not c.outbound

@@ -27,17 +27,6 @@ class Expect:
     needs_netns: bool = False
 
 
-_E_SHUTDOWN = (
-    "-E files carry no PAM 'session closed' line: the only trace is the listener's "
-    "'Received signal 15; terminating.' after the session's last line; logsleuth keeps the "
-    "connection open instead of server-shutdown"
-)
-_GRACE = (
-    "Debian 12's 9.2 logs nothing when LoginGraceTime cuts an idle connection (the SIGALRM "
-    "log was removed for CVE-2024-6387); logsleuth keeps it 'open' although the listener "
-    "exited later: it should end as unknown (or server-limit when sshd_config is given)"
-)
-
 EXPECT: dict[str, Expect] = {
     "clean-exit": Expect("clean-exit", client_family="clean-exit"),
     # The client cannot tell why the server closed: only "closed by remote host".
@@ -49,7 +38,9 @@ EXPECT: dict[str, Expect] = {
     # The killed client leaves a transcript that just stops: nothing to triage.
     "client-killed": Expect("network-drop"),
     "unused-connection-timeout": Expect("idle-policy", client_family="unknown"),
-    "sshd-stopped": Expect("server-shutdown", client_family="unknown", xfail={"E": _E_SHUTDOWN}),
+    # In the -E form there is no PAM line: the listener's signal after the session's last
+    # line is the only trace.
+    "sshd-stopped": Expect("server-shutdown", client_family="unknown"),
     "wrong-key": Expect("auth-failure", client_family="auth-failure"),
     "wrong-password": Expect("auth-failure", client_family="auth-failure"),
     "invalid-user": Expect("auth-failure", client_family="auth-failure"),
@@ -66,9 +57,7 @@ EXPECT: dict[str, Expect] = {
     ),
     # Debian 12's 9.2 logs nothing when LoginGraceTime expires (no client transcript:
     # the connection is a bare TCP socket).
-    "login-grace-time": Expect(
-        None, raw_family="unknown", xfail=dict.fromkeys(("E", "3164", "3339", "journal"), _GRACE)
-    ),
+    "login-grace-time": Expect(None, raw_family="unknown"),
     "nat-silent-drop": Expect(
         "keepalive-timeout", "client-alive", client_family="keepalive-timeout",
         needs_netns=True,
