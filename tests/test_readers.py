@@ -549,6 +549,17 @@ def test_stdin_text_stream_without_buffer(monkeypatch):
     assert [r.message for r in read_all("-")] == ["text"]
 
 
+@pytest.mark.parametrize("stdin", [None, "closed"])
+def test_closed_stdin_is_a_source_error(monkeypatch, stdin):
+    stream = None
+    if stdin == "closed":
+        stream = io.TextIOWrapper(io.BytesIO(b""))
+        stream.close()
+    monkeypatch.setattr(sys, "stdin", stream)
+    with pytest.raises(SourceError, match="standard input is closed"):
+        read_all("-")
+
+
 def test_missing_file_is_a_source_error(tmp_path):
     with pytest.raises(SourceError, match="no such file or directory"):
         read_all(str(tmp_path / "nope.log"))

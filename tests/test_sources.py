@@ -175,6 +175,12 @@ def test_stdin(monkeypatch):
     assert sys.stdin.buffer.read() == LOG.encode()  # sniffing consumed nothing
 
 
+def test_stdin_closed(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", None)
+    found, errors = expand(["-"])
+    assert found == [] and [e.reason for e in errors] == ["standard input is closed"]
+
+
 def test_the_same_file_twice_is_read_once(logdir, tmp_path):
     link = tmp_path / "link-to-auth.log"
     link.symlink_to(logdir / "auth.log")

@@ -64,7 +64,7 @@ def expand(paths: Sequence[str], reader: str = "auto") -> tuple[list[Source], li
     errors: list[SourceError] = []
     for path in paths:
         if path == "-":
-            found.append(_stdin(reader))
+            _add(_stdin(reader), found, errors)
         elif _GLOB_CHARS.search(path) and not os.path.lexists(path):
             _expand_glob(path, reader, found, errors)
         elif os.path.isdir(path):
@@ -167,7 +167,9 @@ def _dedupe(sources: list[Source]) -> list[Source]:
     return out
 
 
-def _stdin(reader: str) -> Source:
+def _stdin(reader: str) -> Source | SourceError:
+    if sys.stdin is None or sys.stdin.closed:
+        return SourceError("-", "standard input is closed", "pipe a log into it")
     if reader != "auto":
         return Source("-", reader, "standard input")
     name = "syslog"

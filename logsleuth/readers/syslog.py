@@ -60,6 +60,8 @@ class _TextAsBytes:
 def open_source(path: str) -> _Readable:
     """Open a path (``-`` is stdin) for reading bytes; failures become SourceError."""
     if path == "-":
+        if sys.stdin is None or sys.stdin.closed:
+            raise SourceError("-", "standard input is closed", "pipe a log into it")
         buffer = getattr(sys.stdin, "buffer", None)
         return buffer if buffer is not None else _TextAsBytes(sys.stdin)
     try:
