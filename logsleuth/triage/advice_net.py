@@ -285,7 +285,7 @@ def _drop(c: Ctx) -> Advice:
     )
 
 
-@advises("network-drop/closed-by-remote")
+@advises("unknown/closed-by-remote")
 def _closed_by_remote(c: Ctx) -> Advice:
     probes = c.finding.facts.keepalive_probes
     extra = (

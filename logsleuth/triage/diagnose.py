@@ -99,7 +99,7 @@ def _refine(h: Hit, attempt: Attempt, f: Facts) -> tuple[str, str, str | None]:
             return "negotiation-failure", "negotiation-failure/closed-during-kex", prog
         if prog == "auth":
             return "server-limit", "server-limit/closed-during-auth", "auth"
-        return "network-drop", "network-drop/closed-by-remote", "session"
+        return "unknown", "unknown/closed-by-remote", "session"
     if pid == "C345":
         if pre_banner:
             return "server-limit", "server-limit/banner-reset", "banner"

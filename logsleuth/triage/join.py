@@ -19,7 +19,7 @@ from logsleuth.triage.diagnose import Finding
 #: Client causes the client alone cannot pin down; the server's cause replaces them.
 AMBIGUOUS = frozenset(
     {
-        "network-drop/closed-by-remote",
+        "unknown/closed-by-remote",
         "server-limit/banner-closed",
         "server-limit/banner-reset",
         "server-limit/closed-during-auth",

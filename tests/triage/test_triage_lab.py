@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not LAB.is_dir(), reason="../shared/corpora is n
 # scenario -> causes of its attempts, from the client transcript alone (see actions.txt)
 CLIENT_ONLY = {
     "a_normal_exit": ["clean-exit/closed", "clean-exit/closed"],
-    "b_server_keepalive_timeout": ["network-drop/closed-by-remote"],
+    "b_server_keepalive_timeout": ["unknown/closed-by-remote"],
     "g_auth_failures": [
         "auth-failure/publickey-rejected",  # g1 wrong key
         "auth-failure/password-rejected",  # g2 wrong password

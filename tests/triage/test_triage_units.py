@@ -242,7 +242,7 @@ def test_adopt_only_replaces_what_the_client_cannot_know():
     )
     cat = catalogue.load()
     (fd,) = [diagnose(a) for a in split_attempts(classify(clean(paste), cat))]
-    assert fd.cause == "network-drop/closed-by-remote"
+    assert fd.cause == "unknown/closed-by-remote"
     conn = _conn(1, "u", None, family="idle-policy", authenticated=True)
     (m,) = match_connections([fd], [conn])
     assert m is not None and adopt(fd, m)
