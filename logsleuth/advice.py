@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from logsleuth.catalogue import builtin_dir
-from logsleuth.diagnose import fmt_seconds
+from logsleuth.diagnose import fmt_seconds, plural
 from logsleuth.errors import CatalogueError
 from logsleuth.model import Advice, Finding, HostReport
 
@@ -115,7 +115,8 @@ def advise(
                 ev = next(
                     (c.evidence for c in h.causes if c.family == t.family and c.evidence), None
                 )
-                title, text, snippet = _fill(t, h.host, {"count": n})
+                numbers = {"count": n, "sessions": plural(n, "session")}
+                title, text, snippet = _fill(t, h.host, numbers)
                 out.append(
                     Advice(
                         t.id,

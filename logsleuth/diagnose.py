@@ -45,6 +45,13 @@ def fmt_seconds(seconds: float) -> str:
     return f"{h} h" + (f" {r // 60} min" if r // 60 else "")
 
 
+def plural(n: int, word: str) -> str:
+    """``1 connection``, ``2 connections``, ``3 addresses``."""
+    if n == 1:
+        return f"1 {word}"
+    return f"{n} {word}es" if word.endswith(("s", "sh", "ch")) else f"{n} {word}s"
+
+
 def client_group(ip: str | None) -> str:
     """The network a client address belongs to for repeat detection (/24, /64)."""
     if not ip:
@@ -85,6 +92,7 @@ def bursts(rows: Sequence[tuple[Any, ...]]) -> list[Finding]:
                             "count": len(window),
                             "clients": len(clients),
                             "at": start,
+                            "until": end + timedelta(minutes=5),
                             "span_s": (end - start).total_seconds(),
                         },
                         tuple(e for r in window[:3] for e in _ev(r[10])),
@@ -270,8 +278,15 @@ def limits(
     """Server limits that refused or cut connections, with the peak that hit them."""
     out = []
     for host, cause, n, ips, _first, _last, ev in rows:
-        numbers: dict[str, object] = {"cause": cause, "count": n, "clients": ips}
-        summary = f"{n} connections from {ips} addresses: {cause}"
+        numbers: dict[str, object] = {
+            "cause": cause,
+            "count": n,
+            "clients": ips,
+            "connections": plural(n, "connection"),
+            "sessions": plural(n, "session"),
+            "addresses": plural(ips, "address"),
+        }
+        summary = f"{plural(n, 'connection')} from {plural(ips, 'address')}: {cause}"
         if cause.startswith("server-limit/maxstartups") and host in peaks:
             peak, at = peaks[host]
             numbers.update(peak=peak, at=at, start=max(10, (peak * 3 + 1) // 2))

@@ -41,7 +41,7 @@ def evidence_of(ev: Event) -> Evidence:
     """The cited form of an event's line."""
     r = ev.record
     prog = f"{r.program}[{r.pid}]" if r.pid is not None else r.program
-    stamp = r.ts.isoformat(timespec="microseconds").replace("+00:00", "Z") if r.ts else "-"
+    stamp = r.ts.isoformat().replace("+00:00", "Z") if r.ts else "-"
     host = r.host or "-"
     return Evidence(r.source, r.line, f"{stamp} {host} {prog}: {r.message}")
 

@@ -106,12 +106,13 @@ def _cause_table(title: str, causes: tuple[CauseCount, ...]) -> Table:
     t.add_column("top clients")
     t.add_column("top users")
     for c in causes:
+        # The cause id repeats its family; show only the part after the slash.
         t.add_row(
             Text(c.family, style=_style(c.family)),
-            c.cause,
+            c.cause.split("/", 1)[-1],
             str(c.count),
-            _tops(c.top_ips),
-            _tops(c.top_users),
+            _tops(c.top_ips[:2]),
+            _tops(c.top_users[:2]),
         )
     return t
 
@@ -119,10 +120,14 @@ def _cause_table(title: str, causes: tuple[CauseCount, ...]) -> Table:
 def _host(console: Console, h: HostReport) -> None:
     abnormal = sum(n for f, n in h.families.items() if f in ABNORMAL)
     share = f"{100 * abnormal / h.connections:.0f}%" if h.connections else "-"
-    console.print(
-        Text(f"host {h.host}:", style="bold"),
-        f"{h.connections} connections, {h.authenticated} authenticated, {share} ended abnormally",
-    )
+    if h.connections:
+        summary = (
+            f"{h.connections} connections, {h.authenticated} authenticated, "
+            f"{share} ended abnormally"
+        )
+    else:
+        summary = f"no inbound connections; {h.extra.get('outbound_count', 0)} outbound"
+    console.print(Text(f"host {h.host}:", style="bold"), summary)
     if h.causes:
         console.print(_cause_table("how connections ended", h.causes))
         _durations(console, h)
