@@ -25,8 +25,11 @@ class Log:
     def text(self, rfc3164: bool = False) -> str:
         out = []
         for ts, _, rest in sorted(self.lines):
-            stamp = (f"{ts:%b} {ts.day:>2} {ts:%H:%M:%S}" if rfc3164
-                     else ts.isoformat(timespec="microseconds"))
+            stamp = (
+                f"{ts:%b} {ts.day:>2} {ts:%H:%M:%S}"
+                if rfc3164
+                else ts.isoformat(timespec="microseconds")
+            )
             out.append(f"{stamp} {rest}\n")
         return "".join(out)
 
@@ -35,68 +38,150 @@ class Log:
         return path
 
 
-def verbose_session(log: Log, t: float, host: str, pid: int, child: int, ip: str, port: int,
-                    user: str, end: str, dur: float, prog: str = "sshd-session") -> None:
+def verbose_session(
+    log: Log,
+    t: float,
+    host: str,
+    pid: int,
+    child: int,
+    ip: str,
+    port: int,
+    user: str,
+    end: str,
+    dur: float,
+    prog: str = "sshd-session",
+) -> None:
     """A 9.8+ VERBOSE session: Connection from ... to the end line named by ``end``."""
-    log.add(t, host, prog, pid, f"Connection from {ip} port {port} on 10.0.0.1 port 22 "
-            'rdomain ""')
-    log.add(t + 0.1, host, prog, pid,
-            f"Accepted publickey for {user} from {ip} port {port} ssh2: ED25519 SHA256:abc")
-    log.add(t + 0.1, host, prog, pid,
-            f"pam_unix(sshd:session): session opened for user {user}(uid=1000) by (uid=0)")
+    log.add(t, host, prog, pid, f'Connection from {ip} port {port} on 10.0.0.1 port 22 rdomain ""')
+    log.add(
+        t + 0.1,
+        host,
+        prog,
+        pid,
+        f"Accepted publickey for {user} from {ip} port {port} ssh2: ED25519 SHA256:abc",
+    )
+    log.add(
+        t + 0.1,
+        host,
+        prog,
+        pid,
+        f"pam_unix(sshd:session): session opened for user {user}(uid=1000) by (uid=0)",
+    )
     log.add(t + 0.2, host, prog, pid, f"User child is on pid {child}")
-    log.add(t + 0.2, host, prog, child,
-            f"Starting session: shell on pts/0 for {user} from {ip} port {port} id 0")
+    log.add(
+        t + 0.2,
+        host,
+        prog,
+        child,
+        f"Starting session: shell on pts/0 for {user} from {ip} port {port} id 0",
+    )
     e = t + dur
     if end == "clean":
-        log.add(e, host, prog, child, f"Received disconnect from {ip} port {port}:11: "
-                "disconnected by user")
+        log.add(
+            e,
+            host,
+            prog,
+            child,
+            f"Received disconnect from {ip} port {port}:11: disconnected by user",
+        )
         log.add(e, host, prog, child, f"Disconnected from user {user} {ip} port {port}")
     elif end == "reset":
-        log.add(e, host, prog, child,
-                f"Read error from remote host {ip} port {port}: Connection reset by peer")
+        log.add(
+            e,
+            host,
+            prog,
+            child,
+            f"Read error from remote host {ip} port {port}: Connection reset by peer",
+        )
     elif end == "tcp-timeout":
-        log.add(e, host, prog, child,
-                f"Read error from remote host {ip} port {port}: Connection timed out")
+        log.add(
+            e,
+            host,
+            prog,
+            child,
+            f"Read error from remote host {ip} port {port}: Connection timed out",
+        )
     elif end == "keepalive":
-        log.add(e, host, prog, child,
-                f"Timeout, client not responding from user {user} {ip} port {port}")
+        log.add(
+            e,
+            host,
+            prog,
+            child,
+            f"Timeout, client not responding from user {user} {ip} port {port}",
+        )
     elif end == "closed":
         log.add(e, host, prog, child, f"Connection closed by {ip} port {port}")
     if end != "open":
-        log.add(e + 0.01, host, prog, pid,
-                f"pam_unix(sshd:session): session closed for user {user}")
+        log.add(
+            e + 0.01, host, prog, pid, f"pam_unix(sshd:session): session closed for user {user}"
+        )
 
 
-def info_session(log: Log, t: float, host: str, pid: int, child: int, ip: str, port: int,
-                 user: str, end: str, dur: float) -> None:
+def info_session(
+    log: Log,
+    t: float,
+    host: str,
+    pid: int,
+    child: int,
+    ip: str,
+    port: int,
+    user: str,
+    end: str,
+    dur: float,
+) -> None:
     """An OpenSSH <= 9.7 INFO session: no Connection from, no child link line."""
-    log.add(t, host, "sshd", pid,
-            f"Accepted password for {user} from {ip} port {port} ssh2")
-    log.add(t, host, "sshd", pid,
-            f"pam_unix(sshd:session): session opened for user {user}(uid=1000) by (uid=0)")
+    log.add(t, host, "sshd", pid, f"Accepted password for {user} from {ip} port {port} ssh2")
+    log.add(
+        t,
+        host,
+        "sshd",
+        pid,
+        f"pam_unix(sshd:session): session opened for user {user}(uid=1000) by (uid=0)",
+    )
     e = t + dur
     if end == "clean":
-        log.add(e, host, "sshd", child, f"Received disconnect from {ip} port {port}:11: "
-                "disconnected by user")
+        log.add(
+            e,
+            host,
+            "sshd",
+            child,
+            f"Received disconnect from {ip} port {port}:11: disconnected by user",
+        )
         log.add(e, host, "sshd", child, f"Disconnected from user {user} {ip} port {port}")
     elif end == "keepalive":
-        log.add(e, host, "sshd", child,
-                f"Timeout, client not responding from user {user} {ip} port {port}")
+        log.add(
+            e,
+            host,
+            "sshd",
+            child,
+            f"Timeout, client not responding from user {user} {ip} port {port}",
+        )
     if end != "open":
-        log.add(e + 0.01, host, "sshd", pid,
-                f"pam_unix(sshd:session): session closed for user {user}")
+        log.add(
+            e + 0.01, host, "sshd", pid, f"pam_unix(sshd:session): session closed for user {user}"
+        )
 
 
-def brute(log: Log, t: float, host: str, pid: int, ip: str, port: int, user: str,
-          tries: int = 3) -> None:
+def brute(
+    log: Log, t: float, host: str, pid: int, ip: str, port: int, user: str, tries: int = 3
+) -> None:
     """An invalid-user password guesser that gives up (INFO, <= 9.7 wording)."""
     log.add(t, host, "sshd", pid, f"Invalid user {user} from {ip} port {port}")
     for i in range(tries):
-        log.add(t + 1 + i, host, "sshd", pid,
-                f"Failed password for invalid user {user} from {ip} port {port} ssh2")
-    log.add(t + 1 + tries, host, "sshd", pid,
-            f"Connection closed by invalid user {user} {ip} port {port} [preauth]")
+        log.add(
+            t + 1 + i,
+            host,
+            "sshd",
+            pid,
+            f"Failed password for invalid user {user} from {ip} port {port} ssh2",
+        )
+    log.add(
+        t + 1 + tries,
+        host,
+        "sshd",
+        pid,
+        f"Connection closed by invalid user {user} {ip} port {port} [preauth]",
+    )
 
 
 def probe(log: Log, t: float, host: str, pid: int, ip: str, port: int) -> None:

@@ -14,19 +14,21 @@ def scan(log: Log, tmp_path, rfc3164: bool = False, **kw):
 
 
 def only(report, **where):
-    hits = [c for c in report.connections
-            if all(getattr(c, k) == v for k, v in where.items())]
+    hits = [c for c in report.connections if all(getattr(c, k) == v for k, v in where.items())]
     assert len(hits) == 1, (where, [(c.host, c.client_port, c.family) for c in hits])
     return hits[0]
 
 
-@pytest.mark.parametrize("end,family,cause", [
-    ("clean", "clean-exit", None),
-    ("reset", "network-drop", "network-drop/reset"),
-    ("tcp-timeout", "network-drop", "network-drop/tcp-timeout"),
-    ("keepalive", "keepalive-timeout", "keepalive-timeout/client-alive"),
-    ("closed", "network-drop", None),
-])
+@pytest.mark.parametrize(
+    "end,family,cause",
+    [
+        ("clean", "clean-exit", None),
+        ("reset", "network-drop", "network-drop/reset"),
+        ("tcp-timeout", "network-drop", "network-drop/tcp-timeout"),
+        ("keepalive", "keepalive-timeout", "keepalive-timeout/client-alive"),
+        ("closed", "network-drop", None),
+    ],
+)
 def test_verbose_98_session_joined_across_monitor_and_child(tmp_path, end, family, cause):
     log = Log()
     verbose_session(log, 0, "bastion", 500, 507, "198.51.100.7", 50122, "alice", end, 600)
@@ -74,16 +76,18 @@ def test_lines_of_one_second_out_of_order(tmp_path):
     # The child's lines are logged before the monitor's Accepted in the same second.
     log.add(10.0, "h", "sshd", 71, f"Disconnected from user dan {ip} port {port}")
     log.add(10.0, "h", "sshd", 70, f"Accepted publickey for dan from {ip} port {port} ssh2")
-    log.add(10.0, "h", "sshd", 71, f"Received disconnect from {ip} port {port}:11: disconnected"
-            " by user")
+    log.add(
+        10.0, "h", "sshd", 71, f"Received disconnect from {ip} port {port}:11: disconnected by user"
+    )
     c = only(scan(log, tmp_path), client_port=port)
     assert (c.family, c.authenticated, c.user) == ("clean-exit", True, "dan")
 
 
 def test_connection_begun_before_the_log_and_one_still_open(tmp_path):
     log = Log()
-    log.add(5, "h", "sshd", 81, "Received disconnect from 192.0.2.6 port 41001:11: "
-            "disconnected by user")
+    log.add(
+        5, "h", "sshd", 81, "Received disconnect from 192.0.2.6 port 41001:11: disconnected by user"
+    )
     log.add(5, "h", "sshd", 81, "Disconnected from user erin 192.0.2.6 port 41001")
     info_session(log, 10, "h", 90, 91, "192.0.2.7", 41002, "frank", "open", 0)
     r = scan(log, tmp_path)
@@ -116,15 +120,36 @@ def test_failed_auth_then_preauth_close_is_auth_failure(tmp_path):
 
 def test_listener_grace_timeout_98_ends_the_session_process(tmp_path):
     log = Log()
-    log.add(0, "h", "sshd-session", 700, "Connection from 192.0.2.20 port 42000 on 10.0.0.1 "
-            'port 22 rdomain ""')
+    log.add(
+        0,
+        "h",
+        "sshd-session",
+        700,
+        'Connection from 192.0.2.20 port 42000 on 10.0.0.1 port 22 rdomain ""',
+    )
     # 9.8 swapped the addresses (local first); 9.9+ puts the client first.
-    log.add(120, "h", "sshd", 1, "Timeout before authentication for connection from 10.0.0.1 "
-            "to 192.0.2.20, pid = 700")
-    log.add(200, "h", "sshd-session", 701, "Connection from 192.0.2.21 port 42001 on 10.0.0.1 "
-            'port 22 rdomain ""')
-    log.add(320, "h", "sshd", 1, "Timeout before authentication for connection from "
-            "192.0.2.21 to 10.0.0.1, pid = 701 (sending config)")
+    log.add(
+        120,
+        "h",
+        "sshd",
+        1,
+        "Timeout before authentication for connection from 10.0.0.1 to 192.0.2.20, pid = 700",
+    )
+    log.add(
+        200,
+        "h",
+        "sshd-session",
+        701,
+        'Connection from 192.0.2.21 port 42001 on 10.0.0.1 port 22 rdomain ""',
+    )
+    log.add(
+        320,
+        "h",
+        "sshd",
+        1,
+        "Timeout before authentication for connection from "
+        "192.0.2.21 to 10.0.0.1, pid = 701 (sending config)",
+    )
     r = scan(log, tmp_path)
     for port in (42000, 42001):
         c = only(r, client_port=port)
@@ -135,10 +160,20 @@ def test_listener_grace_timeout_98_ends_the_session_process(tmp_path):
 
 def test_maxstartups_drop_is_a_connection_with_the_port_of_the_drop_line(tmp_path):
     log = Log()
-    log.add(0, "h", "sshd", 1, "drop connection #10 from [192.0.2.30]:43000 on [10.0.0.1]:22 "
-            "past Maxstartups")
-    log.add(1, "h", "sshd", 1, "drop connection #11 from [2001:db8::7]:43001 on [::1]:22 "
-            "penalty: failed authentication")
+    log.add(
+        0,
+        "h",
+        "sshd",
+        1,
+        "drop connection #10 from [192.0.2.30]:43000 on [10.0.0.1]:22 past Maxstartups",
+    )
+    log.add(
+        1,
+        "h",
+        "sshd",
+        1,
+        "drop connection #11 from [2001:db8::7]:43001 on [::1]:22 penalty: failed authentication",
+    )
     r = scan(log, tmp_path)
     c = only(r, client_port=43000)
     assert (c.family, c.client_ip) == ("server-limit", "192.0.2.30")

@@ -25,8 +25,18 @@ def advice(report, aid):
 def sessions(log, n, *, ips, start, gap, dur, end, host="h", pid0=1000, port0=50000):
     for i in range(n):
         d = dur(i) if callable(dur) else dur
-        verbose_session(log, start + i * gap, host, pid0 + 2 * i, pid0 + 2 * i + 1,
-                        ips[i % len(ips)], port0 + i, f"u{i}", end, d)
+        verbose_session(
+            log,
+            start + i * gap,
+            host,
+            pid0 + 2 * i,
+            pid0 + 2 * i + 1,
+            ips[i % len(ips)],
+            port0 + i,
+            f"u{i}",
+            end,
+            d,
+        )
 
 
 def test_burst_across_clients_fires(tmp_path):
@@ -34,8 +44,18 @@ def test_burst_across_clients_fires(tmp_path):
     ips = ["198.51.100.1", "203.0.113.2", "192.0.2.3", "198.51.100.4"]
     # Sessions began at different times but all died within 30 s of one moment.
     for i in range(6):
-        verbose_session(log, i * 500, "h", 1000 + 2 * i, 1001 + 2 * i, ips[i % 4], 50000 + i,
-                        f"u{i}", "reset", 5000 - i * 500 + i * 5)
+        verbose_session(
+            log,
+            i * 500,
+            "h",
+            1000 + 2 * i,
+            1001 + 2 * i,
+            ips[i % 4],
+            50000 + i,
+            f"u{i}",
+            "reset",
+            5000 - i * 500 + i * 5,
+        )
     r = scan(log, tmp_path)
     (f,) = findings(r, "burst")
     assert f.numbers["count"] == 6 and f.numbers["clients"] == 4
@@ -52,10 +72,26 @@ def test_burst_near_case_same_drops_spread_over_hours(tmp_path):
 
 def test_one_client_network_dropping_repeatedly_fires(tmp_path):
     log = Log()
-    sessions(log, 4, ips=["10.9.9.5", "10.9.9.6"], start=0, gap=3600, dur=lambda i: 200 + 97 * i,
-             end="tcp-timeout")
-    sessions(log, 4, ips=["192.0.2.77"], start=100, gap=3600, dur=120, end="clean",
-             pid0=5000, port0=51000)
+    sessions(
+        log,
+        4,
+        ips=["10.9.9.5", "10.9.9.6"],
+        start=0,
+        gap=3600,
+        dur=lambda i: 200 + 97 * i,
+        end="tcp-timeout",
+    )
+    sessions(
+        log,
+        4,
+        ips=["192.0.2.77"],
+        start=100,
+        gap=3600,
+        dur=120,
+        end="clean",
+        pid0=5000,
+        port0=51000,
+    )
     r = scan(log, tmp_path)
     (f,) = findings(r, "repeat-client")
     assert f.numbers["network"] == "10.9.9.0/24" and f.numbers["count"] == 4
@@ -64,8 +100,15 @@ def test_one_client_network_dropping_repeatedly_fires(tmp_path):
 
 def test_repeat_near_case_drops_from_unrelated_networks(tmp_path):
     log = Log()
-    sessions(log, 4, ips=["10.1.0.5", "10.2.0.5", "10.3.0.5", "10.4.0.5"], start=0, gap=3600,
-             dur=lambda i: 200 + 97 * i, end="tcp-timeout")
+    sessions(
+        log,
+        4,
+        ips=["10.1.0.5", "10.2.0.5", "10.3.0.5", "10.4.0.5"],
+        start=0,
+        gap=3600,
+        dur=lambda i: 200 + 97 * i,
+        end="tcp-timeout",
+    )
     assert findings(scan(log, tmp_path), "repeat-client") == []
 
 
@@ -73,8 +116,15 @@ def test_session_lengths_clustering_at_a_middlebox_limit(tmp_path):
     log = Log()
     rng = random.Random(7)
     ips = [f"198.51.{i}.10" for i in range(10)]
-    sessions(log, 10, ips=ips, start=0, gap=4000, dur=lambda i: 900 + rng.uniform(-3, 3),
-             end="tcp-timeout")
+    sessions(
+        log,
+        10,
+        ips=ips,
+        start=0,
+        gap=4000,
+        dur=lambda i: 900 + rng.uniform(-3, 3),
+        end="tcp-timeout",
+    )
     r = scan(log, tmp_path)
     (f,) = findings(r, "idle-limit")
     assert f.numbers["count"] == 10
@@ -90,8 +140,9 @@ def test_no_cluster_when_sessions_die_at_random_ages(tmp_path):
     log = Log()
     rng = random.Random(3)
     ips = [f"198.51.{i}.10" for i in range(10)]
-    sessions(log, 10, ips=ips, start=0, gap=40000, dur=lambda i: rng.uniform(60, 20000),
-             end="reset")
+    sessions(
+        log, 10, ips=ips, start=0, gap=40000, dur=lambda i: rng.uniform(60, 20000), end="reset"
+    )
     r = scan(log, tmp_path)
     assert findings(r, "idle-limit") == []
     assert advice(r, "breaks-not-idles")
@@ -138,13 +189,29 @@ def test_maxstartups_advice_uses_the_observed_peak(tmp_path):
     log = Log()
     # 14 connections hang before authenticating, overlapping; then drops.
     for i in range(14):
-        log.add(i, "h", "sshd-session", 7000 + i, f"Connection from 203.0.113.{i} port "
-                f"{57000 + i} on 10.0.0.1 port 22 rdomain \"\"")
-        log.add(100 + i, "h", "sshd-session", 7000 + i,
-                f"Connection closed by 203.0.113.{i} port {57000 + i} [preauth]")
+        log.add(
+            i,
+            "h",
+            "sshd-session",
+            7000 + i,
+            f'Connection from 203.0.113.{i} port {57000 + i} on 10.0.0.1 port 22 rdomain ""',
+        )
+        log.add(
+            100 + i,
+            "h",
+            "sshd-session",
+            7000 + i,
+            f"Connection closed by 203.0.113.{i} port {57000 + i} [preauth]",
+        )
     for i in range(3):
-        log.add(20 + i, "h", "sshd", 1, f"drop connection #{14 + i} from [192.0.2.{i}]:"
-                f"{58000 + i} on [10.0.0.1]:22 past Maxstartups")
+        log.add(
+            20 + i,
+            "h",
+            "sshd",
+            1,
+            f"drop connection #{14 + i} from [192.0.2.{i}]:"
+            f"{58000 + i} on [10.0.0.1]:22 past Maxstartups",
+        )
     r = scan(log, tmp_path)
     (a,) = advice(r, "maxstartups")
     assert "14" in a.title
@@ -153,11 +220,19 @@ def test_maxstartups_advice_uses_the_observed_peak(tmp_path):
 
 def test_silence_window_from_sshd_config(tmp_path):
     log = Log()
-    sessions(log, 3, ips=["198.51.100.8"], start=0, gap=10000, dur=lambda i: 100 + 1000 * i,
-             end="keepalive")
+    sessions(
+        log,
+        3,
+        ips=["198.51.100.8"],
+        start=0,
+        gap=10000,
+        dur=lambda i: 100 + 1000 * i,
+        end="keepalive",
+    )
     cfg = tmp_path / "sshd_config"
-    cfg.write_text("ClientAliveInterval 60\nClientAliveCountMax 3\nMatch User x\n"
-                   "  ClientAliveInterval 5\n")
+    cfg.write_text(
+        "ClientAliveInterval 60\nClientAliveCountMax 3\nMatch User x\n  ClientAliveInterval 5\n"
+    )
     r = scan(log, tmp_path, sshd_config=str(cfg))
     (f,) = findings(r, "silence-window")
     assert f.numbers["window_s"] == 180 and f.numbers["count"] == 3
