@@ -131,6 +131,28 @@ class Pattern:
         return {k: v for k, v in m.groupdict().items() if v is not None and v != ""}
 
 
+def literal_prefix(pattern: str) -> str:
+    """The literal text every match of an anchored regex starts with ("" if none)."""
+    if not pattern.startswith("^"):
+        return ""
+    out: list[str] = []
+    i = 1
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern) and not pattern[i + 1].isalnum():
+            out.append(pattern[i + 1])
+            i += 2
+            continue
+        if c in ".^$*+?{}[]|()\\":
+            # A quantifier makes the character before it optional.
+            if c in "*?{" and out:
+                out.pop()
+            break
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def _first_word(pattern: str) -> str | None:
     """The literal first word of an anchored regex, for dispatch; None if not literal."""
     if not pattern.startswith("^"):
@@ -161,19 +183,20 @@ class Catalogue:
         for p in self.patterns:
             for alias in p.aliases:
                 self._by_id.setdefault(PatternId(alias), p)
-        self._index: dict[str, dict[str, list[Pattern]]] = {}
-        self._generic: dict[str, list[Pattern]] = {}
+        self._index: dict[str, dict[str, list[tuple[Pattern, str]]]] = {}
+        self._generic: dict[str, list[tuple[Pattern, str]]] = {}
         for side in SIDES:
-            index: dict[str, list[Pattern]] = {}
-            generic: list[Pattern] = []
+            index: dict[str, list[tuple[Pattern, str]]] = {}
+            generic: list[tuple[Pattern, str]] = []
             for p in self.patterns:
                 if p.side != side:
                     continue
                 word = _first_word(p.regex)
+                entry = (p, literal_prefix(p.regex))
                 if word is None:
-                    generic.append(p)
+                    generic.append(entry)
                 else:
-                    index.setdefault(word, []).append(p)
+                    index.setdefault(word, []).append(entry)
             # Entries without a literal first word are tried after the indexed ones.
             self._index[side] = index
             self._generic[side] = generic
@@ -191,14 +214,25 @@ class Catalogue:
     def candidates(self, body: str, side: str = "server") -> list[Pattern]:
         """Entries that could match this body, most specific first."""
         word = body.split(" ", 1)[0]
-        return self._index[side].get(word, []) + self._generic[side]
+        return [
+            p
+            for p, prefix in self._index[side].get(word, []) + self._generic[side]
+            if body.startswith(prefix)
+        ]
 
     def match(self, body: str, side: str = "server") -> tuple[Pattern, dict[str, str]] | None:
         """The first entry that fully matches the message body, with its fields."""
-        for p in self.candidates(body, side):
-            fields = p.match(body)
-            if fields is not None:
-                return p, fields
+        for p, prefix in self._index[side].get(body.split(" ", 1)[0], ()):
+            if body.startswith(prefix):
+                fields = p.match(body)
+                if fields is not None:
+                    return p, fields
+        for p, prefix in self._generic[side]:
+            # The literal prefix is a cheap test that skips most regexes.
+            if body.startswith(prefix):
+                fields = p.match(body)
+                if fields is not None:
+                    return p, fields
         return None
 
     def match_all(self, body: str, side: str = "server") -> list[Pattern]:

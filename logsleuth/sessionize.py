@@ -88,6 +88,8 @@ class Sessionizer:
         self._next_id = 1
         self._now: datetime | None = None
         self._fed = 0
+        self._next_sweep = 2000
+        self._awaiting_child: dict[str, dict[int, _Conn]] = {}
 
     # -- lookup -------------------------------------------------------------------
     def _new(self, host: str) -> _Conn:
@@ -132,16 +134,11 @@ class Sessionizer:
         """
         best: _Conn | None = None
         best_pid = -1
-        for (h, p), c in self._by_pid.items():
-            if (
-                h == host
-                and c.authenticated
-                and c.end_ev is None
-                and len(c.pids) == 1  # a session with a second pid already has its child
-                and 0 < pid - p <= CHILD_PID_GAP
-                and p > best_pid
-                and not c.outbound
-            ):
+        waiting = self._awaiting_child.get(host, {})
+        for p, c in list(waiting.items()):
+            if c.end_ev is not None or len(c.pids) != 1 or self._live.get(id(c)) is not c:
+                del waiting[p]  # it found its child, ended or was written out
+            elif 0 < pid - p <= CHILD_PID_GAP and p > best_pid:
                 best, best_pid = c, p
         return best
 
@@ -205,8 +202,11 @@ class Sessionizer:
                 self._index(c, ev)
                 self._apply(c, ev)
         self._fed += 1
-        if self._fed % 2000 == 0:
+        if self._fed >= self._next_sweep:
             yield from self._sweep()
+            # Sweeping costs one pass over the live connections: space sweeps at least
+            # that many events apart so the cost per event stays constant.
+            self._next_sweep = self._fed + max(2000, len(self._live))
 
     def feed_outbound(self, ev: Event) -> None:
         """An ssh client line (``ssh -y`` logging to syslog): one connection per client pid."""
@@ -237,6 +237,8 @@ class Sessionizer:
             c.user = user
         if role == "auth-ok":
             c.authenticated = True
+            if len(c.pids) == 1 and not c.outbound:
+                self._awaiting_child.setdefault(c.host, {})[c.pids[0]] = c
             c.method = f.get("method", c.method)
         elif role == "auth-fail":
             # Only `Failed <method> ...` lines are attempts; `Invalid user` and the PAM
@@ -357,6 +359,8 @@ class Sessionizer:
 
     def _finalize(self, c: _Conn, at_end: bool = False) -> Connection:
         self._live.pop(id(c), None)
+        if c.pids and self._awaiting_child.get(c.host, {}).get(c.pids[0]) is c:
+            del self._awaiting_child[c.host][c.pids[0]]
         for pid in c.pids:
             key = (c.host, -pid if c.outbound else pid)
             if self._by_pid.get(key) is c:
