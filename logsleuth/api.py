@@ -111,6 +111,7 @@ def scan(
         )
         unmatched = _Unmatched()
         batch: list[Connection] = []
+        done: list[Connection] = []
         for source in sources:
             stats = _SourceRun(source, cat, sess, unmatched)
             try:
@@ -118,14 +119,16 @@ def scan(
                     batch.append(conn)
                     if len(batch) >= 20_000:
                         store.add_connections(batch)
+                        done.extend(batch)
                         batch.clear()
                 store.add_source(stats.info())
             except SourceError as exc:
                 store.add_source(stats.info(exc))
         batch.extend(sess.finish())
         store.add_connections(batch)
+        done.extend(batch)
         store.add_unmatched(unmatched.shapes())
-        return build_report(store, settings)
+        return build_report(store, settings, done)
     finally:
         store.close()
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from logsleuth.advice import advise
 from logsleuth.diagnose import diagnose
-from logsleuth.model import CauseCount, Evidence, HostReport, Report
+from logsleuth.model import CauseCount, Connection, Evidence, HostReport, Report
 from logsleuth.sshd_config import SshdSettings
 from logsleuth.store import Store
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _evidence(raw: dict[str, Any] | None) -> Evidence | None:
@@ -35,8 +39,22 @@ def _timelines(store: Store) -> dict[str, dict[str, list[tuple[str, int]]]]:
     return out
 
 
-def build_report(store: Store, settings: SshdSettings | None = None) -> Report:
-    """Build the report model from a filled store."""
+def _order(c: Connection) -> tuple[str, str, bool, datetime, int]:
+    """The order of ``sql/connections.sql``: host, direction, start (unknown first), id."""
+    start = c.start or _EPOCH
+    return (c.host, c.direction, c.start is not None, start, c.id)
+
+
+def build_report(
+    store: Store,
+    settings: SshdSettings | None = None,
+    connections: Sequence[Connection] | None = None,
+) -> Report:
+    """Build the report model from a filled store.
+
+    ``connections``: the connections already in memory (as the pipeline holds them);
+    when None they are read back from the store.
+    """
     tops: dict[str, dict[tuple[str, str, str], list[tuple[str, int]]]] = {
         "ip": defaultdict(list),
         "user": defaultdict(list),
@@ -95,7 +113,9 @@ def build_report(store: Store, settings: SshdSettings | None = None) -> Report:
     return Report(
         sources=tuple(store.sources()),
         hosts=tuple(hosts),
-        connections=tuple(store.connections()),
+        connections=tuple(sorted(connections, key=_order))
+        if connections is not None
+        else tuple(store.connections()),
         unmatched_count=total,
         unmatched=tuple(shapes),
         extra=report_extra,
