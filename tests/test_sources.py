@@ -315,6 +315,7 @@ def test_default_reports_an_unreadable_auth_log(tmp_path):
 
 def test_default_with_neither_log(tmp_path, monkeypatch):
     candidates = [str(tmp_path / "auth.log"), str(tmp_path / "secure")]
+    monkeypatch.setattr(sources, "journal_fallback", lambda: None)
     found, errors = default_sources(candidates)
     assert found == []
     assert len(errors) == 1
@@ -329,3 +330,15 @@ def test_default_candidates_are_overridable_module_wide(tmp_path, monkeypatch):
     secure = make(tmp_path / "secure")
     monkeypatch.setattr(sources, "DEFAULT_AUTH_LOGS", (str(tmp_path / "auth.log"), str(secure)))
     assert default_sources()[0] == [Source(str(secure), "syslog", "default auth log")]
+
+
+def test_journal_fallback_follows_the_local_journal(tmp_path, monkeypatch):
+    from logsleuth.readers import journald
+
+    monkeypatch.setattr(journald, "LOCAL_JOURNAL_DIRS", (str(tmp_path),))
+    monkeypatch.setattr(journald, "_binding", lambda: None)
+    assert sources.journal_fallback() is None
+    (tmp_path / "system.journal").write_bytes(b"LPKSHHRH" + bytes(300))
+    fallback = sources.journal_fallback()
+    assert fallback is not None and (fallback.path, fallback.reader) == ("journal", "journald")
+    assert "journal" in (fallback.note or "")

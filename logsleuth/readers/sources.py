@@ -90,7 +90,8 @@ def default_sources(
         SourceError(
             names[0] if names else "(default)",
             f"no auth log: neither {' nor '.join(names)} exists",
-            "name the log files or directories to read (or read the journal)",
+            "name the log files or directories to read, or --journal-dir/--journal-file "
+            "for copied journal files",
         )
     ]
 
@@ -98,9 +99,13 @@ def default_sources(
 def journal_fallback() -> Source | None:
     """The system journal as a source when there is no auth log file; None when unavailable.
 
-    The place where a journal reader plugs in the default for journald-only systems.
+    Debian 12 and later ship without rsyslog: there the journal is the only log.
     """
-    return None
+    from logsleuth.readers.journald import local_journal_available
+
+    if not local_journal_available():
+        return None
+    return Source("journal", "journald", "no auth.log or secure here: read the system journal")
 
 
 def rotation_key(path: str) -> tuple[tuple[str, str], tuple[int, int]]:
