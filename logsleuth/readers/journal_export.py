@@ -131,7 +131,7 @@ def no_entries_error(source: str, where: str, options: ReadOptions) -> SourceErr
         source,
         f"{NO_SSHD_ENTRIES} in {where}{window}",
         "sshd logs nothing there: check that this is the right journal, widen --since/--until, "
-        "or scan the auth log (/var/log/auth.log, /var/log/secure) instead",
+        "or scan the auth log, /var/log/auth.log or /var/log/secure, instead",
     )
 
 

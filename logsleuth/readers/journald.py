@@ -213,8 +213,8 @@ def _require_entries(
         raise SourceError(
             LOCAL,
             "no journal files found in " + " or ".join(LOCAL_JOURNAL_DIRS),
-            "journald may not store logs here (Storage=none) or not run at all; "
-            "scan the auth log (/var/log/auth.log, /var/log/secure) instead",
+            "journald may not run, or keeps no files with Storage=none; "
+            "scan the auth log, /var/log/auth.log or /var/log/secure, instead",
         )
     raise no_entries_error(path, _where(path, target), options)
 
