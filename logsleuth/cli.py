@@ -6,6 +6,7 @@ import io
 import os
 import re
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +19,7 @@ from logsleuth.catalogue import ROLES
 from logsleuth.errors import CatalogueError, ExitCode, LogsleuthError
 from logsleuth.explain import explain_line
 from logsleuth.model import Report
-from logsleuth.renderers import render
+from logsleuth.renderers import iter_render
 
 app = typer.Typer(
     help="Why do SSH connections drop, and what should I change?",
@@ -64,11 +65,18 @@ def parse_when(text: str | None) -> datetime | None:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str | Iterable[str], output: str | None) -> None:
+    chunks = [text] if isinstance(text, str) else text
     if output in (None, "-"):
-        sys.stdout.write(text)
-    else:
-        Path(str(output)).write_text(text, encoding="utf-8")
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    try:
+        with open(str(output), "w", encoding="utf-8") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+    except OSError as exc:
+        _fail(f"error: cannot write {output}: {exc.strerror or exc}", ExitCode.USAGE)
 
 
 def _exit_for(report: Report, fail_on: list[str]) -> ExitCode:
@@ -159,7 +167,7 @@ def scan(
         )
     except LogsleuthError as exc:
         _fail(str(exc), exc.exit_code)
-    _emit(render(report, fmt.value, color=_color(color) and output in (None, "-")), output)
+    _emit(iter_render(report, fmt.value, color=_color(color) and output in (None, "-")), output)
     raise typer.Exit(int(_exit_for(report, fail_on or [])))
 
 

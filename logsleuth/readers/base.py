@@ -35,6 +35,3 @@ class Reader(Protocol):
     def read(self, path: str, options: ReadOptions) -> Iterator[Record]:
         """Yield the source's records in order; raise SourceError when it cannot be read."""
         ...
-
-
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 
 from logsleuth.model import Report
@@ -23,6 +23,16 @@ RENDERERS: dict[str, Callable[..., str]] = {
     "json": json_out.render,
     "ndjson": json_out.render_ndjson,
 }
+
+
+def iter_render(
+    report: Report, fmt: str = "text", *, color: bool = False, width: int = 100
+) -> Iterator[str]:
+    """Render in chunks (JSON streams one connection per chunk; others are one chunk)."""
+    if fmt == "json":
+        yield from json_out.iter_render(report)
+    else:
+        yield render(report, fmt, color=color, width=width)
 
 
 def render(report: Report, fmt: str = "text", *, color: bool = False, width: int = 100) -> str:
