@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from logsleuth.readers.base import ReadOptions, Reader
+from logsleuth.readers.base import Reader, ReadOptions
 from logsleuth.readers.journal_export import JournalExportReader, JournalJsonReader
 from logsleuth.readers.journald import JournaldReader
 from logsleuth.readers.syslog import SyslogReader
