@@ -9,6 +9,7 @@ from typing import Any
 
 from logsleuth.advice import advise
 from logsleuth.diagnose import diagnose
+from logsleuth.families import ABNORMAL
 from logsleuth.model import CauseCount, Connection, Evidence, HostReport, Report
 from logsleuth.sshd_config import SshdSettings
 from logsleuth.store import Store
@@ -83,7 +84,10 @@ def build_report(
         families: dict[str, int] = defaultdict(int)
         for cc in causes.get(host, ()):
             families[cc.family] += cc.count
+        abnormal = sum(v for f, v in families.items() if f in ABNORMAL)
         extra: dict[str, object] = {
+            "abnormal": abnormal,
+            "abnormal_share": round(abnormal / n, 4) if n else None,
             "durations": durations.get(host, {}),
             "timeline": {
                 fam: [{"hour": h, "count": c} for h, c in series]
