@@ -119,7 +119,7 @@ def _cause_table(title: str, causes: tuple[CauseCount, ...]) -> Table:
 
 def _host(console: Console, h: HostReport) -> None:
     abnormal = sum(n for f, n in h.families.items() if f in ABNORMAL)
-    share = f"{100 * abnormal / h.connections:.0f}%" if h.connections else "-"  # noqa: E501
+    share = f"{100 * abnormal / h.connections:.0f}%" if h.connections else "-"
     if h.connections:
         summary = (
             f"{h.connections} connections, {h.authenticated} authenticated, "
