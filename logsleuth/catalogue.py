@@ -155,23 +155,8 @@ def literal_prefix(pattern: str) -> str:
 
 def _first_word(pattern: str) -> str | None:
     """The literal first word of an anchored regex, for dispatch; None if not literal."""
-    if not pattern.startswith("^"):
-        return None
-    word: list[str] = []
-    i = 1
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern) and not pattern[i + 1].isalnum():
-            word.append(pattern[i + 1])
-            i += 2
-            continue
-        if c == " ":
-            return "".join(word) or None
-        if c in ".^$*+?{}[]|()\\":
-            return None
-        word.append(c)
-        i += 1
-    return None
+    word, space, _ = literal_prefix(pattern).partition(" ")
+    return word if space and word else None
 
 
 class Catalogue:

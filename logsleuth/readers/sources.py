@@ -262,21 +262,25 @@ def _expand_dir(path: str, reader: str, found: list[Source], errors: list[Source
             denied += 1
         else:
             _add(src, found, errors)
-    if (len(found), len(errors)) == before and denied:
+    if (len(found), len(errors)) == before:
         errors.append(
-            SourceError(
-                path, f"no readable logs: {denied} file(s) permission denied", PERMISSION_HINT
-            )
-        )
-    elif (len(found), len(errors)) == before:
-        errors.append(
-            SourceError(
+            _nothing_read(
                 path,
+                denied,
                 "no logs in this directory",
                 "it has no auth.log*, secure*, syslog* or messages* file, nor any other "
                 "file in a known log format (subdirectories are not searched)",
             )
         )
+
+
+def _nothing_read(path: str, denied: int, reason: str, hint: str) -> SourceError:
+    """The error for a directory or glob that yielded no source."""
+    if denied:
+        return SourceError(
+            path, f"no readable logs: {denied} file(s) permission denied", PERMISSION_HINT
+        )
+    return SourceError(path, reason, hint)
 
 
 def _quiet_denial(src: Source | SourceError | None, name: str) -> bool:
@@ -313,16 +317,11 @@ def _expand_glob(pattern: str, reader: str, found: list[Source], errors: list[So
             denied += 1
         else:
             _add(src, found, errors)
-    if (len(found), len(errors)) == before and denied:
+    if (len(found), len(errors)) == before:
         errors.append(
-            SourceError(
-                pattern, f"no readable logs: {denied} file(s) permission denied", PERMISSION_HINT
-            )
-        )
-    elif (len(found), len(errors)) == before:
-        errors.append(
-            SourceError(
+            _nothing_read(
                 pattern,
+                denied,
                 f"no logs among the {len(matches)} files matching this pattern",
                 "the matching files are empty, binary or not in a known log format",
             )
