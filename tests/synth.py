@@ -38,6 +38,40 @@ class Log:
         return path
 
 
+#: The child's last line(s) for each way a session can end ("pam-only" and "open": none).
+END_LINES = {
+    "clean": (
+        "Received disconnect from {ip} port {port}:11: disconnected by user",
+        "Disconnected from user {user} {ip} port {port}",
+    ),
+    "reset": ("Read error from remote host {ip} port {port}: Connection reset by peer",),
+    "tcp-timeout": ("Read error from remote host {ip} port {port}: Connection timed out",),
+    "keepalive": ("Timeout, client not responding from user {user} {ip} port {port}",),
+    "closed": ("Connection closed by {ip} port {port}",),
+}
+
+
+def _end(
+    log: Log,
+    e: float,
+    host: str,
+    prog: str,
+    pid: int,
+    child: int,
+    ip: str,
+    port: int,
+    user: str,
+    end: str,
+) -> None:
+    """The child's end lines, then the monitor's PAM close (none for a session still open)."""
+    for line in END_LINES.get(end, ()):
+        log.add(e, host, prog, child, line.format(ip=ip, port=port, user=user))
+    if end != "open":
+        log.add(
+            e + 0.01, host, prog, pid, f"pam_unix(sshd:session): session closed for user {user}"
+        )
+
+
 def verbose_session(
     log: Log,
     t: float,
@@ -51,7 +85,7 @@ def verbose_session(
     dur: float,
     prog: str = "sshd-session",
 ) -> None:
-    """A 9.8+ VERBOSE session: Connection from ... to the end line named by ``end``."""
+    """A 9.8+ VERBOSE session: Connection from ... to the end named by ``end``."""
     log.add(t, host, prog, pid, f'Connection from {ip} port {port} on 10.0.0.1 port 22 rdomain ""')
     log.add(
         t + 0.1,
@@ -75,46 +109,7 @@ def verbose_session(
         child,
         f"Starting session: shell on pts/0 for {user} from {ip} port {port} id 0",
     )
-    e = t + dur
-    if end == "clean":
-        log.add(
-            e,
-            host,
-            prog,
-            child,
-            f"Received disconnect from {ip} port {port}:11: disconnected by user",
-        )
-        log.add(e, host, prog, child, f"Disconnected from user {user} {ip} port {port}")
-    elif end == "reset":
-        log.add(
-            e,
-            host,
-            prog,
-            child,
-            f"Read error from remote host {ip} port {port}: Connection reset by peer",
-        )
-    elif end == "tcp-timeout":
-        log.add(
-            e,
-            host,
-            prog,
-            child,
-            f"Read error from remote host {ip} port {port}: Connection timed out",
-        )
-    elif end == "keepalive":
-        log.add(
-            e,
-            host,
-            prog,
-            child,
-            f"Timeout, client not responding from user {user} {ip} port {port}",
-        )
-    elif end == "closed":
-        log.add(e, host, prog, child, f"Connection closed by {ip} port {port}")
-    if end != "open":
-        log.add(
-            e + 0.01, host, prog, pid, f"pam_unix(sshd:session): session closed for user {user}"
-        )
+    _end(log, t + dur, host, prog, pid, child, ip, port, user, end)
 
 
 def info_session(
@@ -138,28 +133,7 @@ def info_session(
         pid,
         f"pam_unix(sshd:session): session opened for user {user}(uid=1000) by (uid=0)",
     )
-    e = t + dur
-    if end == "clean":
-        log.add(
-            e,
-            host,
-            "sshd",
-            child,
-            f"Received disconnect from {ip} port {port}:11: disconnected by user",
-        )
-        log.add(e, host, "sshd", child, f"Disconnected from user {user} {ip} port {port}")
-    elif end == "keepalive":
-        log.add(
-            e,
-            host,
-            "sshd",
-            child,
-            f"Timeout, client not responding from user {user} {ip} port {port}",
-        )
-    if end != "open":
-        log.add(
-            e + 0.01, host, "sshd", pid, f"pam_unix(sshd:session): session closed for user {user}"
-        )
+    _end(log, t + dur, host, "sshd", pid, child, ip, port, user, end)
 
 
 def brute(
