@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 
 from logsleuth.catalogue import Catalogue, split_envelope
 from logsleuth.model import Event, Record
@@ -39,13 +38,6 @@ def classify_record(record: Record, catalogue: Catalogue, side: str = "server") 
         p.postauth_family,
         p.postauth_cause,
     )
-
-
-def classify(records: Iterable[Record], catalogue: Catalogue) -> Iterator[Event]:
-    """Classify the ssh records of a stream; other programs' records are skipped."""
-    for record in records:
-        if record.program in SSH_PROGRAMS:
-            yield classify_record(record, catalogue)
 
 
 _SHAPE_SUBS = (

@@ -19,7 +19,7 @@ from logsleuth.catalogue import ROLES
 from logsleuth.errors import CatalogueError, ExitCode, LogsleuthError
 from logsleuth.explain import explain_line
 from logsleuth.model import Report
-from logsleuth.renderers import iter_render
+from logsleuth.renderers import OutputFormat, iter_render
 
 app = typer.Typer(
     help="Why do SSH connections drop, and what should I change?",
@@ -29,14 +29,6 @@ app = typer.Typer(
 )
 patterns_app = typer.Typer(help="Browse and check the pattern catalogue.", no_args_is_help=True)
 app.add_typer(patterns_app, name="patterns")
-
-
-class Format(StrEnum):
-    """Report formats."""
-
-    text = "text"
-    json = "json"
-    ndjson = "ndjson"
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
@@ -106,7 +98,9 @@ def scan(
             "else /var/log/secure, else the journal."
         ),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Write to a file (`-` = stdout).")
     ] = None,
@@ -151,7 +145,7 @@ def scan(
             "logsleuth: this is an ssh client transcript; triaging it (`logsleuth triage`)",
             err=True,
         )
-        _triage(text, "json" if fmt is Format.json else "text", [], False, output)
+        _triage(text, "json" if fmt is OutputFormat.json else "text", [], False, output)
         return
     try:
         report = api.scan(

@@ -10,12 +10,11 @@ from logsleuth.renderers import json_out, text
 
 
 class OutputFormat(StrEnum):
-    """The report formats the CLI offers."""
+    """The report formats, one per renderer (the CLI offers exactly these)."""
 
-    TEXT = "text"
-    JSON = "json"
-    NDJSON = "ndjson"
-    MARKDOWN = "markdown"
+    text = "text"
+    json = "json"
+    ndjson = "ndjson"
 
 
 RENDERERS: dict[str, Callable[..., str]] = {
