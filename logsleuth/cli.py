@@ -19,7 +19,7 @@ from logsleuth.catalogue import ROLES
 from logsleuth.errors import CatalogueError, ExitCode, LogsleuthError
 from logsleuth.explain import explain_line
 from logsleuth.model import Report
-from logsleuth.renderers import OutputFormat, iter_render
+from logsleuth.renderers import OutputFormat, TableName, iter_render
 
 app = typer.Typer(
     help="Why do SSH connections drop, and what should I change?",
@@ -101,6 +101,9 @@ def scan(
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.text,
+    table: Annotated[
+        TableName, typer.Option("--table", help="Which table `--format csv` writes.")
+    ] = TableName.connections,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Write to a file (`-` = stdout).")
     ] = None,
@@ -161,7 +164,8 @@ def scan(
         )
     except LogsleuthError as exc:
         _fail(str(exc), exc.exit_code)
-    _emit(iter_render(report, fmt.value, color=_color(color) and output in (None, "-")), output)
+    colour = _color(color) and output in (None, "-")
+    _emit(iter_render(report, fmt.value, color=colour, table=table.value), output)
     raise typer.Exit(int(_exit_for(report, fail_on or [])))
 
 

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from enum import StrEnum
 
 from logsleuth.model import Report
-from logsleuth.renderers import json_out, text
+from logsleuth.renderers import csv_out, html, json_out, markdown, text
+from logsleuth.renderers.tables import TableName
 
 
 class OutputFormat(StrEnum):
@@ -15,29 +16,51 @@ class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     ndjson = "ndjson"
+    markdown = "markdown"
+    csv = "csv"
+    html = "html"
 
 
 RENDERERS: dict[str, Callable[..., str]] = {
     "text": text.render,
     "json": json_out.render,
     "ndjson": json_out.render_ndjson,
+    "markdown": markdown.render,
+    "csv": csv_out.render,
+    "html": html.render,
 }
+
+__all__ = ["RENDERERS", "OutputFormat", "TableName", "iter_render", "render"]
 
 
 def iter_render(
-    report: Report, fmt: str = "text", *, color: bool = False, width: int = 100
+    report: Report,
+    fmt: str = "text",
+    *,
+    color: bool = False,
+    width: int = 100,
+    table: str = TableName.connections,
 ) -> Iterator[str]:
     """Render in chunks (JSON streams one connection per chunk; others are one chunk)."""
     if fmt == "json":
         yield from json_out.iter_render(report)
     else:
-        yield render(report, fmt, color=color, width=width)
+        yield render(report, fmt, color=color, width=width, table=table)
 
 
-def render(report: Report, fmt: str = "text", *, color: bool = False, width: int = 100) -> str:
-    """Render a report in a format (``text`` takes colour and width)."""
+def render(
+    report: Report,
+    fmt: str = "text",
+    *,
+    color: bool = False,
+    width: int = 100,
+    table: str = TableName.connections,
+) -> str:
+    """Render a report in a format (``text`` takes colour and width, ``csv`` a table)."""
     if fmt == "text":
         return text.render(report, color=color, width=width)
+    if fmt == "csv":
+        return csv_out.render(report, table)
     try:
         return RENDERERS[fmt](report)
     except KeyError:

@@ -1,0 +1,147 @@
+"""Markdown (CommonMark + GitHub tables): the daily mail or a ticket body.
+
+Log text is either inside a fenced block whose fence is longer than any backtick run in
+it, or backslash-escaped so that no character of it becomes markup, a link or HTML.
+"""
+
+from __future__ import annotations
+
+import re
+
+from logsleuth.families import ABNORMAL
+from logsleuth.model import Advice, HostReport, Report
+from logsleuth.renderers.tables import Cell, advice_items, summary
+
+# The characters that start markup anywhere in a line (emphasis, code, links, HTML,
+# entities, tables, strikethrough, headings' closing marks, GitHub math and mentions).
+_PUNCT = re.compile(r"([\\`*_\[\]<>&|~#$@])")
+# What starts a block (list, quote, heading, setext underline) at the start of a line.
+_BLOCK_START = re.compile(r"^(\s*\d*)([-+=.)])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _controls(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def inline(value: Cell) -> str:
+    """A value as inline Markdown text: every character that could start markup escaped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = _controls(str(value)).replace("\r", " ").replace("\n", " ")
+    text = _PUNCT.sub(r"\\\1", text)
+    return _BLOCK_START.sub(r"\1\\\2", text, count=1)
+
+
+def fence(body: str, info: str = "") -> str:
+    """A fenced code block: the fence is one backtick longer than the longest run inside."""
+    body = _controls(body)
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    marks = "`" * max(3, longest + 1)
+    return f"{marks}{info}\n{body}\n{marks}\n"
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[Cell, ...]], right: set[int]) -> str:
+    out = ["| " + " | ".join(inline(h) for h in header) + " |"]
+    out.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
+    out.extend("| " + " | ".join(inline(v) for v in row) + " |" for row in rows)
+    return "\n".join(out) + "\n"
+
+
+def _advice(items: tuple[Advice, ...]) -> list[str]:
+    out = ["## What to change\n"]
+    if not items:
+        out.append("Nothing: no connection ended in a way a setting would change.\n")
+    for i, a in enumerate(items, 1):
+        out.append(f"### {i}. {inline(a.host)}: {inline(a.title)}\n")
+        out.append(inline(a.text) + "\n")
+        out.extend(f"- because: {inline(b)}" for b in a.because)
+        if a.because:
+            out.append("")
+        if a.snippet:
+            out.append(fence(a.snippet))
+        if a.evidence:
+            out.append("Evidence:\n")
+            out.append(fence("\n".join(f"{e.source}:{e.line}: {e.text}" for e in a.evidence)))
+    return out
+
+
+def _host(h: HostReport) -> list[str]:
+    abnormal = sum(n for f, n in h.families.items() if f in ABNORMAL)
+    out = [f"## Host {inline(h.host)}\n"]
+    if h.connections:
+        share = f"{100 * abnormal / h.connections:.0f}%"
+        out.append(
+            f"{h.connections} connections, {h.authenticated} authenticated, "
+            f"{share} ended abnormally.\n"
+        )
+    else:
+        out.append(f"No inbound connections; {h.extra.get('outbound_count', 0)} outbound.\n")
+    if h.causes:
+        rows: list[tuple[Cell, ...]] = [
+            (
+                c.family,
+                c.cause.split("/", 1)[-1],
+                c.count,
+                ", ".join(f"{v} ({n})" for v, n in c.top_ips[:3]),
+                ", ".join(f"{v} ({n})" for v, n in c.top_users[:3]),
+            )
+            for c in h.causes
+        ]
+        header = ("family", "cause", "connections", "top clients", "top users")
+        out.append(_table(header, rows, {2}))
+    durations = h.extra.get("durations")
+    if isinstance(durations, dict) and durations:
+        out.append("Session length by family (seconds):\n")
+        drows: list[tuple[Cell, ...]] = [
+            (fam, d["count"], d["median_s"], d["p90_s"], d["max_s"]) for fam, d in durations.items()
+        ]
+        out.append(_table(("family", "n", "median", "p90", "max"), drows, {1, 2, 3, 4}))
+    cited = [c for c in h.causes if c.evidence]
+    if cited:
+        out.append("Evidence (one line per cause):\n")
+        lines = []
+        for c in cited:
+            assert c.evidence is not None
+            lines.append(f"[{c.cause}] {c.evidence.source}:{c.evidence.line}: {c.evidence.text}")
+        out.append(fence("\n".join(lines), "text"))
+    return out
+
+
+def render(report: Report) -> str:
+    """The whole report as Markdown."""
+    n = sum(h.connections for h in report.hosts)
+    out = [f"# logsleuth: {n} connections on {len(report.hosts)} host(s)\n"]
+    header, rows = summary(report)
+    if rows:
+        out.append(_table(header, rows, {1, 2, 3, 4}))
+    elif not any(s.ssh_lines for s in report.sources if not s.error):
+        out.append("No ssh lines were read: nothing to judge, not a clean bill of health.\n")
+    if report.hosts:
+        out.extend(_advice(advice_items(report)))
+    for h in report.hosts:
+        out.extend(_host(h))
+    total_ssh = sum(s.ssh_lines for s in report.sources)
+    out.append(f"## Unmatched ssh lines: {report.unmatched_count} of {total_ssh}\n")
+    if report.unmatched:
+        out.append(fence("\n".join(f"{u.count:>6}  {u.shape}" for u in report.unmatched[:10])))
+    out.append("## Sources read\n")
+    srows: list[tuple[Cell, ...]] = [
+        (
+            s.path,
+            s.reader,
+            s.lines,
+            s.ssh_lines,
+            s.matched,
+            s.unmatched,
+            f"ERROR: {s.error}" + (f" ({s.hint})" if s.hint else "") if s.error else s.note,
+        )
+        for s in report.sources
+    ]
+    header_s = ("source", "reader", "lines", "ssh lines", "matched", "unmatched", "note")
+    out.append(_table(header_s, srows, {2, 3, 4, 5}))
+    return "\n".join(out)
