@@ -11,13 +11,16 @@ DESIGN.md), which lines prove it, and what to paste where to fix it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from logsleuth.catalogue import Catalogue, load
+from logsleuth.catalogue import Catalogue, load, split_envelope
 from logsleuth.triage.anonymize import Anonymizer
 from logsleuth.triage.diagnose import Finding, diagnose, link_jumps
+from logsleuth.triage.knowledge import knowledge
 from logsleuth.triage.parse import (
     SERVER_LINE_RE,
+    Hit,
     classify,
     clean,
     count_server_lines,
@@ -25,7 +28,7 @@ from logsleuth.triage.parse import (
 )
 from logsleuth.triage.remedy import Advice, advise
 from logsleuth.triage.render import render_triage
-from logsleuth.triage.result import NotSshOutput, TriageResult, build_result
+from logsleuth.triage.result import NotSshOutput, TriageResult, build_result, verdict
 from logsleuth.triage.split import split_attempts
 
 __all__ = [
@@ -34,13 +37,8 @@ __all__ = [
     "looks_like_transcript",
     "render_triage",
     "triage_text",
+    "verdict",
 ]
-
-# Lines sshd prints too (in a bare message dump such as `journalctl -o cat`): they do not
-# make a file a client transcript on their own.
-_SHARED_IDS = frozenset(
-    {"C321", "C340", "C341", "C344", "C345", "C350", "C352", "C373", "C393", "C600"}
-)
 
 
 def _catalogue() -> Catalogue:
@@ -53,6 +51,8 @@ def looks_like_transcript(head: str) -> bool:
     if not lines:
         return False
     cat = _catalogue()
+    # Lines sshd prints too (a bare `journalctl -o cat` dump) do not make a transcript.
+    shared = knowledge().sets["shared_with_server"]
     client = 0
     server = count_server_lines(lines)
     for line in lines[:2000]:
@@ -62,7 +62,7 @@ def looks_like_transcript(head: str) -> bool:
             server += 1
             continue
         hit = match_line(line.text, cat)
-        if hit is not None and hit[0].id not in _SHARED_IDS:
+        if hit is not None and hit[0].id not in shared:
             client += 1
     return client > 0 and client >= server
 
@@ -113,6 +113,37 @@ def _server_side(
     return views
 
 
+_SSHD_MESSAGE = re.compile(r"\bsshd(?:-session|-auth)?(?:\[\d+\])?: (?P<msg>.+)$")
+
+
+def _adopt_pasted_server_lines(findings: list[Finding], hits: Sequence[Hit]) -> None:
+    """sshd's own lines pasted next to the client's are evidence for a vague verdict.
+
+    ``kex_exchange_identification: read: Connection reset by peer`` alone could be any of
+    several server-side causes; the server's ``drop connection ... past MaxStartups`` or
+    ``refused connect from`` in the same paste says which one it was.
+    """
+    rules = knowledge().server_evidence
+    cat = _catalogue()
+    said: list[Hit] = []
+    for h in hits:
+        m = _SSHD_MESSAGE.search(h.line.text)
+        if m is None:
+            continue
+        found = cat.match(split_envelope(m.group("msg"))[1], "server")
+        if found is not None and found[0].family in rules.families:
+            said.append(Hit(h.line, found[0], found[1]))
+    if not said:
+        return
+    for fd in findings:
+        if fd.cause in rules.replaces:
+            server = said[0]
+            assert server.pattern is not None
+            fd.family, fd.cause = server.pattern.family, server.pattern.cause
+            fd.decisive = server
+            fd.evidence = sorted([*fd.evidence, server], key=lambda x: x.line.no)
+
+
 def triage_text(
     text: str, *, server_log: Sequence[str] = (), anonymize: bool = False
 ) -> list[TriageResult]:
@@ -129,6 +160,7 @@ def triage_text(
         raise NotSshOutput(_hint(text, count_server_lines(lines)))
     findings = [diagnose(a) for a in split_attempts(hits)]
     link_jumps(findings)
+    _adopt_pasted_server_lines(findings, hits)
     anon: Anonymizer | None = None
     if anonymize:
         anon = Anonymizer()

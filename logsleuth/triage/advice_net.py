@@ -106,25 +106,35 @@ def _penalty(c: Ctx) -> Advice:
     )
 
 
-@advises("server-limit/banner-closed", "server-limit/banner-reset", "server-limit/pre-banner-text")
+@advises("unknown/pre-banner-closed", "unknown/pre-banner-reset", "unknown/pre-banner-text")
 def _banner_drop(c: Ctx) -> Advice:
     how = "reset" if c.finding.cause.endswith("reset") else "closed"
     text = c.fields.get("text")
     said = f" after sending `{text}`" if text else ""
     return Advice(
-        f"the server {how} the connection before its SSH banner{said}",
-        "TCP connected but the server side hung up before SSH started. The usual causes: "
-        "sshd's MaxStartups or PerSourcePenalties dropped it, TCP wrappers (hosts.deny) "
-        "refused your address, a ban tool (fail2ban, sshguard, CrowdSec) or a firewall "
-        "rule killed it, or sshd is overloaded or failing (e.g. a broken sshd-session "
-        "after an upgrade).",
-        "Find which one in the server's log at the time, then fix that: unban your "
-        "address, raise MaxStartups, or repair sshd. Retry after a pause meanwhile.",
-        _SERVER_GREP + "\nsudo fail2ban-client status sshd   # if fail2ban is used",
-        "`drop connection #N ... past Maxstartups`/`Maxstartups` (MaxStartups), "
-        "`drop connection ... penalty: ...` (PerSourcePenalties), `refused connect from` "
-        "(TCP wrappers), a ban of your address in fail2ban/sshguard/CrowdSec logs, or a "
-        "`fatal:` line from sshd; no line at all points at a firewall.",
+        f"the server side {how} the connection before its SSH banner{said}; "
+        "the paste does not say why",
+        "TCP connected, then the other end hung up before SSH started. Nothing in a "
+        "client paste tells these causes apart; the server can. Candidates, most "
+        "common first: 1. TCP wrappers (/etc/hosts.deny) refuse your address; 2. a ban "
+        "(fail2ban, sshguard, CrowdSec) or a firewall rule; 3. sshd's MaxStartups or "
+        "PerSourcePenalties dropped it; 4. sshd is not running or crashes (a bad "
+        "sshd_config, a broken sshd-session after an upgrade); 5. a load balancer or "
+        "port forward with no live backend.",
+        "Check each candidate on the server with the command next to it, and fix the "
+        "one that shows your address; retry after a pause meanwhile.",
+        "# on the server, for each candidate:\n"
+        "grep -i sshd /etc/hosts.deny /etc/hosts.allow          # 1. TCP wrappers\n"
+        "sudo fail2ban-client status sshd; sudo nft list ruleset  # 2. ban / firewall\n"
+        "sudo journalctl -u ssh -u sshd --since '-15 min' | grep -Ei "
+        "'MaxStartups|penalty|refused connect|fatal'             # 3. limits\n"
+        "sudo systemctl status ssh sshd; sudo sshd -t              # 4. sshd itself\n"
+        f"nc -v {c.host} {c.port}   # 5. an sshd answers SSH-2.0-...; a load balancer "
+        "with no backend answers nothing",
+        "`refused connect from` (TCP wrappers), a ban of your address in the fail2ban/"
+        "sshguard/CrowdSec log, `drop connection #N ... past MaxStartups` or `penalty:` "
+        "(MaxStartups / PerSourcePenalties), a `fatal:` line or sshd restarting (sshd "
+        "itself); no line at all points at a firewall or a load balancer in front.",
     )
 
 

@@ -4,7 +4,8 @@ The catalogue gives every line a family, cause and priority; the highest-priorit
 line decides. Some lines mean different things depending on how far the connection got
 (``Connection closed by IP port 22`` before the banner is a drop, in a session a
 disconnect) or on what they carry (which algorithm had no match, which text the server
-sent before its banner), and those are refined here.
+sent before its banner): the refinement rules of ``patterns/triage_refine.toml`` say
+what, and this module only applies them.
 """
 
 from __future__ import annotations
@@ -12,21 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from logsleuth.triage.facts import Facts, extract, silence_before
+from logsleuth.triage.knowledge import Rule, knowledge
 from logsleuth.triage.parse import Hit
 from logsleuth.triage.split import Attempt
-from logsleuth.triage.stages import FAMILY_STAGE, rank
+from logsleuth.triage.stages import FAMILY_STAGE
 
-#: Client-file problems only matter when the login failed.
-_CLIENT_WARNINGS = frozenset({"C380", "C381", "C384", "C385", "C386", "C387", "C353", "C521"})
-_RESOLVE_ERRORS = (
-    "Name or service not known",
-    "Temporary failure",
-    "No address",
-    "nodename nor servname",
-    "Name does not resolve",
-)
-#: Supporting lines worth showing next to the decisive one.
-_CONTEXT_IDS = frozenset({"C305", "C501", "C309", "C503", "C316", "C505", "C323", "C320"})
 _MAX_EVIDENCE = 10
 
 
@@ -47,164 +38,62 @@ class Finding:
     """A sentence added to the explanation (e.g. what the jump-host leg did)."""
 
 
-def _error_kind(error: str) -> str:
-    e = error.lower()
-    if "broken pipe" in e:
-        return "broken-pipe"
-    if "reset" in e:
-        return "reset"
-    if "timed out" in e:
-        return "tcp-timeout"
-    if "no route" in e or "unreachable" in e:
-        return "no-route"
-    return ""
-
-
 def _priority(h: Hit, attempt: Attempt, facts: Facts) -> int:
     """How decisive a line is in this attempt (0: not at all)."""
     p = h.pattern
     if p is None or p.family == "session":
         return 0
-    if p.id in _CLIENT_WARNINGS and facts.authenticated:
+    if p.id in knowledge().sets["client_warnings"] and facts.authenticated:
         return 0
     if p.id == "C391" and not (attempt.role == "jump" or attempt.proxied):
         return 0  # a -L/-R forward that failed inside a working session
     return p.priority
 
 
+def _text_holds(r: Rule, h: Hit) -> bool:
+    value = h.fields.get(r.field or "", "")
+    low = value.lower()
+    return (
+        any(c in low for c in r.contains)
+        or any(value.startswith(p) for p in r.prefix)
+        or any(w in low.split() for w in r.word)
+        or value in r.equals
+    )
+
+
+def _holds(r: Rule, h: Hit, attempt: Attempt, f: Facts, ids: set[str]) -> bool:
+    """Whether every condition of a rule holds for this decisive line and attempt."""
+    checks = (
+        r.field is None or _text_holds(r, h),
+        r.progress is None or (f.progress or "none") in r.progress,
+        r.proxied is None or attempt.proxied == r.proxied,
+        not r.has or bool(r.has & ids),
+        not (r.lacks & ids),
+        r.offered is None or bool(f.offered) == r.offered,
+        r.accepted is None or bool(f.accepted) == r.accepted,
+        r.password_tried is None or f.password_tried == r.password_tried,
+        len(f.offered) >= r.min_offered,
+        r.allowed_lacks is None
+        or (f.allowed_methods is not None and r.allowed_lacks not in f.allowed_methods.split(",")),
+    )
+    return all(checks)
+
+
 def _refine(h: Hit, attempt: Attempt, f: Facts) -> tuple[str, str, str | None]:
-    """(family, cause, stage) for the decisive line, given the rest of the attempt."""
+    """(family, cause, stage) for the decisive line: the first rule that holds, else the
+    entry's own. A stage of None means "as far as the progress lines show"."""
     p = h.pattern
     assert p is not None
-    fam, cause, stage = p.family, p.cause, p.stage
-    fl, pid, prog = h.fields, p.id, f.progress
-    pre_banner = rank(prog) <= rank("banner")
-    if pid == "C323":
-        text = fl.get("text", "")
-        if "Not allowed at this time" in text:
-            return "server-limit", "server-limit/penalty", "banner"
-        if "MaxStartups" in text:
-            return "server-limit", "server-limit/maxstartups", "banner"
-        if text.startswith(("HTTP/", "<")):
-            return "negotiation-failure", "negotiation-failure/not-ssh", "banner"
-        return fam, cause, stage
-    if pid in ("C340", "C341", "C344", "C345") and attempt.proxied and pre_banner:
-        return "proxy-failure", "proxy-failure/proxy-exited", "connect"
-    if pid in ("C344", "C512"):
-        if prog is None and pid == "C512":
-            return fam, cause, "session"
-        if pre_banner:
-            return "server-limit", "server-limit/banner-closed", "banner"
-        if prog in ("kex", "hostkey"):
-            return "negotiation-failure", "negotiation-failure/closed-during-kex", prog
-        if prog == "auth":
-            return "server-limit", "server-limit/closed-during-auth", "auth"
-        return "unknown", "unknown/closed-by-remote", "session"
-    if pid == "C345":
-        if pre_banner:
-            return "server-limit", "server-limit/banner-reset", "banner"
-        return "network-drop", "network-drop/reset", prog
-    if pid in ("C350", "C518"):
-        what = fl.get("what", "").lower()
-        kind = (
-            "kex"
-            if "key exchange" in what
-            else "hostkey"
-            if "host key" in what
-            else "cipher"
-            if "cipher" in what
-            else "mac"
-            if "mac" in what
-            else "compression"
-        )
-        return fam, f"negotiation-failure/no-common-{kind}", "kex"
-    if pid in ("C351", "C401", "C402", "C403"):
-        kind = _error_kind(fl.get("error", ""))
-        if kind:
-            return "network-drop", f"network-drop/{kind}", stage or prog or "session"
-        if pid == "C351":
-            err = fl.get("error", "")
-            sub = (
-                "corrupted"
-                if "authentication code" in err or "corrupt" in err
-                else "incorrect-signature"
-                if "signature" in err
-                else "libcrypto"
-                if "libcrypto" in err
-                else "dispatch"
-            )
-            return fam, f"protocol-error/{sub}", prog or "session"
-        return fam, cause, stage
-    if pid in ("C373", "C514"):
-        return _refine_disconnect(fl.get("text", ""), f)
-    if pid in ("C370", "C372", "C371"):
-        return _refine_auth(attempt, f)
-    if pid == "C381":
-        err = fl.get("error", "")
-        sub = (
-            "unprotected-key"
-            if "permissions" in err
-            else "wrong-passphrase"
-            if "passphrase" in err
-            else "invalid-key-format"
-            if "invalid format" in err
-            else "unreadable-key"
-        )
-        return fam, f"client-config/{sub}", stage
-    if pid == "C385":
-        err = fl.get("error", "")
-        sub = "agent-unreachable" if "communication" in err else "agent-refused"
-        return fam, f"client-config/{sub}", stage
-    if pid == "C507":
-        if rank(prog) >= rank("banner"):
-            return "network-drop", "network-drop/tcp-timeout", prog
-        return fam, cause, "connect"
-    if pid == "C391":
-        reason, err = fl.get("reason", ""), fl.get("error", "")
-        if reason == "administratively prohibited":
-            return fam, "proxy-failure/forwarding-prohibited", stage
-        if any(e in err for e in _RESOLVE_ERRORS):
-            return fam, "proxy-failure/jump-cannot-resolve", stage
-        return fam, "proxy-failure/jump-cannot-connect", stage
-    return fam, cause, stage
-
-
-def _refine_disconnect(text: str, f: Facts) -> tuple[str, str, str | None]:
-    t = text.lower()
-    if "too many authentication failures" in t:
-        many = len(f.offered) >= 3
-        sub = "too-many-keys" if many else "max-auth-tries"
-        return "auth-failure", f"auth-failure/{sub}", "auth"
-    if "no supported authentication methods" in t:
-        return "auth-failure", "auth-failure/no-supported-methods", "auth"
-    if "auth fail" in t or "authentication failed" in t:
-        return "auth-failure", "auth-failure/denied", "auth"
-    if "shutting down" in t or "signal" in t:
-        return "server-shutdown", "server-shutdown/stopped", f.progress or "session"
-    if "corrupt" in t or "mac" in t.split():
-        return "protocol-error", "protocol-error/corrupted", f.progress
-    if "too many" in t and "connection" in t:
-        return "server-limit", "server-limit/too-many-connections", f.progress
-    return "unknown", "unknown/server-disconnect", f.progress
-
-
-def _refine_auth(attempt: Attempt, f: Facts) -> tuple[str, str, str | None]:
-    ids = {h.pid for h in attempt.hits}
-    if not f.offered and "C353" in ids:
-        return ("negotiation-failure", "negotiation-failure/no-mutual-signature-algorithm", "auth")
-    if not f.offered and "C384" in ids:
-        return "client-config", "client-config/missing-identity", "auth"
-    if not f.offered and not f.password_tried and "C386" in ids:
-        return "client-config", "client-config/agent-unreachable", "auth"
-    if f.accepted:
-        return "auth-failure", "auth-failure/key-unusable", "auth"
-    if f.password_tried:
-        return "auth-failure", "auth-failure/password-rejected", "auth"
-    if f.offered:
-        return "auth-failure", "auth-failure/publickey-rejected", "auth"
-    if f.allowed_methods is not None and "password" not in f.allowed_methods.split(","):
-        return "auth-failure", "auth-failure/no-key-offered", "auth"
-    return "auth-failure", "auth-failure/denied", "auth"
+    ids = {x.pid for x in attempt.hits if x.pid is not None}
+    for r in knowledge().rules_for(p.id):
+        if not _holds(r, h, attempt, f, ids):
+            continue
+        cause = r.cause or p.cause
+        stage = p.stage if r.stage is None else r.stage
+        if stage == "progress":
+            stage = p.stage or f.progress
+        return cause.split("/", 1)[0], cause, stage
+    return p.family, p.cause, p.stage
 
 
 def _no_error(attempt: Attempt, f: Facts) -> tuple[str, str, str]:
@@ -223,7 +112,7 @@ def _evidence(attempt: Attempt, decisive: Hit | None, f: Facts) -> list[Hit]:
     for h in errors[:6]:
         chosen.setdefault(h.line.no, h)
     for h in attempt.matched:
-        if h.pid in _CONTEXT_IDS or (h.pid == "C315" and "Offering" in h.line.text):
+        if h.pid in knowledge().sets["context"] or (h.pid == "C315" and "Offering" in h.line.text):
             if len(chosen) >= _MAX_EVIDENCE:
                 break
             chosen.setdefault(h.line.no, h)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from logsleuth.triage.parse import Hit
+from logsleuth.triage.placeholders import is_placeholder
 from logsleuth.triage.split import Attempt
 from logsleuth.triage.stages import furthest
 
@@ -88,8 +89,8 @@ def parse_destination(command: str) -> tuple[str | None, str | None, int | None,
                         i += 1
                     if c == "l":
                         user = arg
-                    elif c == "p" and arg.isdigit():
-                        port = int(arg)
+                    elif c == "p":
+                        port = _port(arg)
                     elif c == "J":
                         jump = arg
                     break
@@ -112,7 +113,14 @@ def parse_destination(command: str) -> tuple[str | None, str | None, int | None,
 
 
 def _set(cur: str | None, value: str | None) -> str | None:
-    return cur if cur else (value or None)
+    # A redaction (`<host>`, `x.x.x.x`) says the value is not known.
+    if cur or not value or is_placeholder(value):
+        return cur
+    return value
+
+
+def _port(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and 0 < int(value) < 65536 else None
 
 
 def extract(attempt: Attempt) -> Facts:
@@ -149,8 +157,8 @@ def _apply(f: Facts, h: Hit) -> None:
         f.host = _set(f.host, fl.get("host"))
         f.ip = _set(f.ip, fl.get("ip"))
         f.user = _set(f.user, fl.get("user"))
-        if fl.get("port") and (pid == "C310" or f.port is None):
-            f.port = int(fl["port"])
+        if _port(fl.get("port")) and (pid == "C310" or f.port is None):
+            f.port = _port(fl.get("port"))
     elif pid == "C309":
         f.server_software = fl.get("software")
     elif pid == "C503":
@@ -199,8 +207,8 @@ def _apply(f: Facts, h: Hit) -> None:
     elif pid != "C304" and h.pattern is not None and h.pattern.family != "session":
         f.host = _set(f.host, fl.get("host") or fl.get("old_host"))
         f.ip = _set(f.ip, fl.get("ip") if fl.get("ip") != "UNKNOWN" else None)
-        if fl.get("port") and f.port is None:
-            f.port = int(fl["port"])
+        if f.port is None:
+            f.port = _port(fl.get("port"))
     elif pid == "C304":
         f.host = _set(f.host, fl.get("host") if fl.get("host") != "*" else None)
 

@@ -20,8 +20,9 @@ from logsleuth.triage.diagnose import Finding
 AMBIGUOUS = frozenset(
     {
         "unknown/closed-by-remote",
-        "server-limit/banner-closed",
-        "server-limit/banner-reset",
+        "unknown/pre-banner-closed",
+        "unknown/pre-banner-reset",
+        "unknown/pre-banner-text",
         "server-limit/closed-during-auth",
         "negotiation-failure/closed-during-kex",
         "auth-failure/denied",

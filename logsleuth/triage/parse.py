@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from logsleuth.catalogue import Catalogue, Pattern, split_envelope
+from logsleuth.triage.placeholders import PLACEHOLDER_RE, restore, stand_in
+from logsleuth.triage.unwrap import unwrap
 
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _CTRL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -46,7 +48,9 @@ _PROMPT_RES = (
     re.compile(r"^[\w.-]+@[\w.-]+ [^%#$]*[%#$] (?P<cmd>.*)$"),
     re.compile(r"^PS [A-Za-z]:\\[^>]*> ?(?P<cmd>.*)$"),
     re.compile(r"^[A-Za-z]:\\[^>]*> ?(?P<cmd>.*)$"),
-    re.compile(r"^(?:[$#%]|❯|➜ +\S+) (?P<cmd>.*)$"),
+    re.compile(r"^(?:\S+ )?(?:[$#%]|❯|➜ +\S+) (?P<cmd>.*)$"),
+    # `set -x` echoes each command with a leading `+`.
+    re.compile(r"^\+ (?P<cmd>.*)$"),
 )
 #: Commands that start a new ssh connection when typed at a prompt.
 SSH_COMMANDS = frozenset(
@@ -155,7 +159,7 @@ def is_ssh_command(cmd: str | None) -> bool:
 def clean(text: str) -> list[Line]:
     """Split a paste into cleaned lines, keeping each line's original number."""
     out: list[Line] = []
-    for no, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+    for no, raw in unwrap(text):
         body = _strip_junk(raw)
         if not body:
             continue
@@ -211,7 +215,13 @@ def _join_putty_disconnect(lines: list[Line]) -> list[Line]:
 def match_line(text: str, cat: Catalogue) -> tuple[Pattern, dict[str, str]] | None:
     """The client catalogue entry of one cleaned line (after its level prefix)."""
     _, body, _ = split_envelope(text)
-    return cat.match(body, "client")
+    hit = cat.match(body, "client")
+    if hit is None and PLACEHOLDER_RE.search(body):
+        masked, back = stand_in(body)
+        hit = cat.match(masked, "client")
+        if hit is not None:
+            return hit[0], {k: restore(v, back) for k, v in hit[1].items()}
+    return hit
 
 
 def classify(lines: Iterable[Line], cat: Catalogue) -> list[Hit]:

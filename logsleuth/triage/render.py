@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from logsleuth.errors import LogsleuthError
-from logsleuth.triage.result import TriageResult
+from logsleuth.triage.result import TriageResult, verdict
 from logsleuth.triage.stages import STAGE_TEXT
 
 SCHEMA = "logsleuth.triage/1"
@@ -56,12 +56,18 @@ _TOP_KEYS = (
 
 
 def render_json(results: Sequence[TriageResult]) -> str:
-    """``{"schema": ..., "attempts": [...]}``; a single attempt is also at top level."""
+    """``{"schema": ..., <the verdict's keys>, "attempts": [...]}``.
+
+    The top-level keys are always those of the attempt that matters (:func:`verdict`);
+    ``verdict_attempt`` says which one it is.
+    """
     attempts = [to_dict(r) for r in results]
-    doc: dict[str, Any] = {"schema": SCHEMA, "attempts": attempts}
-    if len(attempts) == 1:
-        for key in _TOP_KEYS:
-            doc[key] = attempts[0][key]
+    top = attempts[verdict(results).attempt - 1]
+    doc: dict[str, Any] = {"schema": SCHEMA}
+    for key in _TOP_KEYS:
+        doc[key] = top[key]
+    doc["verdict_attempt"] = top["attempt"]
+    doc["attempts"] = attempts
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from logsleuth.errors import ExitCode, LogsleuthError
@@ -100,3 +100,23 @@ def build_result(
         duration_s=f.duration_s if f.duration_s is not None else f.session_seconds,
         silence_s=finding.silence_s,
     )
+
+
+def verdict(results: Sequence[TriageResult]) -> TriageResult:
+    """The attempt that matters in a paste: the failed one, else the last.
+
+    With several failures the last counts (retries end where the user gave up), except
+    that a target whose jump-host leg failed first is explained by that leg.
+    """
+    if not results:
+        raise ValueError("no attempts")
+    failed = [r for r in results if r.family != "clean-exit"]
+    if not failed:
+        return results[-1]
+    chosen = failed[-1]
+    i = list(results).index(chosen)
+    if chosen.role != "jump" and i > 0:
+        leg = results[i - 1]
+        if leg.role == "jump" and leg.family not in ("clean-exit", "unknown"):
+            return leg
+    return chosen

@@ -12,15 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from logsleuth.triage.knowledge import knowledge
 from logsleuth.triage.parse import Hit
 from logsleuth.triage.stages import rank
-
-#: Lines that open a client process: `OpenSSH_x` (-v) and PuTTY's first Event Log line.
-HEADER_IDS = frozenset({"C301", "C500"})
-#: Lines the jump host's ssh prints after it logged in (forwarding results, its exit).
-_JUMP_LATE_IDS = frozenset({"C391", "C392", "C405"})
-#: Lines that mean a ProxyCommand / ProxyJump is in use.
-PROXY_IDS = frozenset({"C320", "C390", "C391", "C392", "C393"})
 
 
 @dataclass
@@ -49,7 +43,7 @@ class Attempt:
     @property
     def proxied(self) -> bool:
         """Whether it goes through a ProxyCommand or ProxyJump."""
-        if any(h.pid in PROXY_IDS for h in self.hits):
+        if any(h.pid in knowledge().sets["proxy"] for h in self.hits):
             return True
         for h in self.hits:
             cmd = h.fields.get("command") if h.pid == "C302" else h.line.command
@@ -98,6 +92,7 @@ def split_attempts(hits: Sequence[Hit]) -> list[Attempt]:
 
     A jump-host leg is listed before the target it leads to.
     """
+    sets = knowledge().sets
     attempts: list[Attempt] = []
     cur = Attempt()
     attempts.append(cur)
@@ -114,8 +109,9 @@ def split_attempts(hits: Sequence[Hit]) -> list[Attempt]:
                 cur, outer = start(), None
             cur.hits.append(h)
             continue
-        if h.pid in HEADER_IDS:
-            if outer is None and cur.proxied and not cur.in_session and not cur.ends:
+        if h.pid in sets["headers"]:
+            own_header = any(x.pid in sets["headers"] for x in cur.hits)
+            if outer is None and own_header and cur.proxied and not cur.in_session and not cur.ends:
                 # The jump host's ssh starts inside the outer one: list it first.
                 outer = cur
                 cur = Attempt(role="jump")
@@ -126,7 +122,10 @@ def split_attempts(hits: Sequence[Hit]) -> list[Attempt]:
             continue
         if outer is not None:
             jump_done = bool(cur.ends) or cur.in_session
-            if jump_done and h.pid not in _JUMP_LATE_IDS:
+            # The jump leg's own verdict (`user@jump: Permission denied`) follows its
+            # `No more authentication methods` line: it is still the leg's.
+            leg_auth = h.stage == "auth" and not cur.in_session
+            if jump_done and h.pid not in sets["jump_late"] and not leg_auth:
                 if outer.ends and _starts_new(outer, h):
                     cur, outer = start(), None
                     cur.hits.append(h)
@@ -138,4 +137,7 @@ def split_attempts(hits: Sequence[Hit]) -> list[Attempt]:
         if cur.ends and _starts_new(cur, h):
             cur = start()
         cur.hits.append(h)
-    return [a for a in attempts if a.has_content]
+    real = [a for a in attempts if a.has_content]
+    # `ssh -V` prints a version line: with other attempts around, it is not one itself.
+    versions = [a for a in real if {h.pid for h in a.matched} <= sets["version_only"]]
+    return [a for a in real if a not in versions] if len(versions) < len(real) else real
