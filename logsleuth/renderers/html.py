@@ -11,10 +11,9 @@ from __future__ import annotations
 import html
 import re
 
-from logsleuth.families import ABNORMAL
 from logsleuth.model import Advice, Evidence, HostReport, Report
-from logsleuth.renderers import svg
-from logsleuth.renderers.tables import Cell, advice_items, summary
+from logsleuth.renderers import svg, view
+from logsleuth.renderers.tables import Cell, summary
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -100,15 +99,7 @@ def _advice(items: tuple[Advice, ...]) -> str:
 
 
 def _timeline(h: HostReport) -> str:
-    series = h.extra.get("timeline")
-    if not isinstance(series, dict) or not series:
-        return ""
-    points = {
-        str(fam): [(str(p["hour"]), int(p["count"])) for p in pts]
-        for fam, pts in series.items()
-        if isinstance(pts, list)
-    }
-    chart = svg.timeline(points, esc)
+    chart = svg.timeline(view.timeline(h), esc)
     return f"<h3>Connections per hour, by family</h3>\n{chart}" if chart else ""
 
 
@@ -123,7 +114,7 @@ def _lengths(report: Report, host: str) -> str:
 
 
 def _host(report: Report, h: HostReport) -> str:
-    abnormal = sum(n for f, n in h.families.items() if f in ABNORMAL)
+    abnormal = view.abnormal(h)[0]
     out = [f'<section class="host"><h2>Host {esc(h.host)}</h2>']
     if h.connections:
         share = f"{100 * abnormal / h.connections:.0f}%"
@@ -133,8 +124,7 @@ def _host(report: Report, h: HostReport) -> str:
             "</span>.</p>"
         )
     else:
-        outbound = esc(str(h.extra.get("outbound_count", 0)))
-        out.append(f"<p>No inbound connections; {outbound} outbound.</p>")
+        out.append(f"<p>No inbound connections; {view.outbound(h)[1]} outbound.</p>")
     if h.causes:
         rows: list[tuple[Cell, ...]] = [
             (
@@ -147,11 +137,8 @@ def _host(report: Report, h: HostReport) -> str:
             for c in h.causes
         ]
         out.append(_table(("family", "cause", "connections", "top clients", "top users"), rows))
-    durations = h.extra.get("durations")
-    if isinstance(durations, dict) and durations:
-        drows: list[tuple[Cell, ...]] = [
-            (fam, d["count"], d["median_s"], d["p90_s"], d["max_s"]) for fam, d in durations.items()
-        ]
+    drows: list[tuple[Cell, ...]] = list(view.durations(h))
+    if drows:
         out.append("<h3>Session length by family (seconds)</h3>")
         out.append(_table(("family", "n", "median", "p90", "max"), drows))
     out.append(_timeline(h))
@@ -181,7 +168,7 @@ def render(report: Report) -> str:
     header, rows = summary(report)
     if rows:
         out.append(_table(header, rows))
-        out.append(_advice(advice_items(report)))
+        out.append(_advice(view.advice(report)))
     elif not any(s.ssh_lines for s in report.sources if not s.error):
         out.append("<p>No ssh lines were read: nothing to judge, not a clean bill of health.</p>")
     out.extend(_host(report, h) for h in report.hosts)

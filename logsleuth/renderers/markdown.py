@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from logsleuth.families import ABNORMAL
 from logsleuth.model import Advice, HostReport, Report
-from logsleuth.renderers.tables import Cell, advice_items, summary
+from logsleuth.renderers import view
+from logsleuth.renderers.tables import Cell, summary
 
 # The characters that start markup anywhere in a line (emphasis, code, links, HTML,
 # entities, tables, strikethrough, headings' closing marks, GitHub math and mentions).
@@ -71,7 +71,7 @@ def _advice(items: tuple[Advice, ...]) -> list[str]:
 
 
 def _host(h: HostReport) -> list[str]:
-    abnormal = sum(n for f, n in h.families.items() if f in ABNORMAL)
+    abnormal = view.abnormal(h)[0]
     out = [f"## Host {inline(h.host)}\n"]
     if h.connections:
         share = f"{100 * abnormal / h.connections:.0f}%"
@@ -80,7 +80,7 @@ def _host(h: HostReport) -> list[str]:
             f"{share} ended abnormally.\n"
         )
     else:
-        out.append(f"No inbound connections; {h.extra.get('outbound_count', 0)} outbound.\n")
+        out.append(f"No inbound connections; {view.outbound(h)[1]} outbound.\n")
     if h.causes:
         rows: list[tuple[Cell, ...]] = [
             (
@@ -94,12 +94,9 @@ def _host(h: HostReport) -> list[str]:
         ]
         header = ("family", "cause", "connections", "top clients", "top users")
         out.append(_table(header, rows, {2}))
-    durations = h.extra.get("durations")
-    if isinstance(durations, dict) and durations:
+    drows: list[tuple[Cell, ...]] = list(view.durations(h))
+    if drows:
         out.append("Session length by family (seconds):\n")
-        drows: list[tuple[Cell, ...]] = [
-            (fam, d["count"], d["median_s"], d["p90_s"], d["max_s"]) for fam, d in durations.items()
-        ]
         out.append(_table(("family", "n", "median", "p90", "max"), drows, {1, 2, 3, 4}))
     cited = [c for c in h.causes if c.evidence]
     if cited:
@@ -122,7 +119,7 @@ def render(report: Report) -> str:
     elif not any(s.ssh_lines for s in report.sources if not s.error):
         out.append("No ssh lines were read: nothing to judge, not a clean bill of health.\n")
     if report.hosts:
-        out.extend(_advice(advice_items(report)))
+        out.extend(_advice(view.advice(report)))
     for h in report.hosts:
         out.extend(_host(h))
     total_ssh = sum(s.ssh_lines for s in report.sources)

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from logsleuth.families import FAMILIES, OPEN
-from logsleuth.model import Advice, CauseCount, Evidence, Report
+from logsleuth.model import CauseCount, Evidence, Report
+from logsleuth.renderers import view
 from logsleuth.renderers.json_out import iso
 
 Cell = str | int | float | bool | None
@@ -121,9 +122,7 @@ def causes(report: Report) -> Table:
     rows: list[tuple[Cell, ...]] = []
     for h in report.hosts:
         rows.extend(_cause_rows(h.host, "inbound", h.causes))
-        outbound = h.extra.get("outbound")
-        if isinstance(outbound, tuple):
-            rows.extend(_cause_rows(h.host, "outbound", outbound))
+        rows.extend(_cause_rows(h.host, "outbound", view.outbound(h)[0]))
     return header, rows
 
 
@@ -143,17 +142,15 @@ def hosts(report: Report) -> Table:
     )
     rows: list[tuple[Cell, ...]] = []
     for h in report.hosts:
-        share = h.extra.get("abnormal_share")
-        abnormal = h.extra.get("abnormal")
-        outbound = h.extra.get("outbound_count", 0)
+        abnormal, share = view.abnormal(h)
         rows.append(
             (
                 h.host,
                 h.connections,
                 h.authenticated,
-                abnormal if isinstance(abnormal, int) else None,
-                share if isinstance(share, float) else None,
-                outbound if isinstance(outbound, int) else 0,
+                abnormal,
+                share,
+                view.outbound(h)[1],
                 *(h.families.get(f, 0) for f in HOST_FAMILIES),
             )
         )
@@ -165,29 +162,19 @@ def summary(report: Report) -> Table:
     header = ("host", "connections", "authenticated", "abnormal", "outbound", "how they ended")
     rows: list[tuple[Cell, ...]] = []
     for h in report.hosts:
-        abnormal = h.extra.get("abnormal")
-        share = h.extra.get("abnormal_share")
-        outbound = h.extra.get("outbound_count", 0)
+        abnormal, share = view.abnormal(h)
         ranked = sorted(h.families.items(), key=lambda kv: (-kv[1], kv[0]))
         rows.append(
             (
                 h.host,
                 h.connections,
                 h.authenticated,
-                f"{abnormal} ({100 * share:.0f}%)"
-                if isinstance(abnormal, int) and isinstance(share, float)
-                else "-",
-                outbound if isinstance(outbound, int) else 0,
+                f"{abnormal} ({100 * share:.0f}%)" if share is not None else "-",
+                view.outbound(h)[1],
                 ", ".join(f"{f} {n}" for f, n in ranked if n),
             )
         )
     return header, rows
-
-
-def advice_items(report: Report) -> tuple[Advice, ...]:
-    """The report's advice, in order (empty when there is none)."""
-    items = report.extra.get("advice", ())
-    return tuple(a for a in items if isinstance(a, Advice)) if isinstance(items, tuple) else ()
 
 
 def advice(report: Report) -> Table:
@@ -215,7 +202,7 @@ def advice(report: Report) -> Table:
             a.snippet,
             *_ev(a.evidence[0] if a.evidence else None),
         )
-        for i, a in enumerate(advice_items(report), 1)
+        for i, a in enumerate(view.advice(report), 1)
     ]
     return header, rows
 
