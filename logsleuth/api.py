@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from logsleuth import catalogue as catalogue_mod
 from logsleuth.catalogue import Catalogue
@@ -71,6 +72,15 @@ def resolve_sources(
     if not paths and not (journal or journal_dirs or journal_files):
         sources, errors = default_sources()
     return sources, errors
+
+
+def sql(query: str, db: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run a read-only query over a stored database: the column names and the rows."""
+    store = Store(db, read_only=True)
+    try:
+        return store.run(query)
+    finally:
+        store.close()
 
 
 def _in_window(rec: Record, since: datetime | None, until: datetime | None) -> bool:

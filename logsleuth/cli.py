@@ -14,12 +14,14 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from logsleuth import __version__, api
+from logsleuth import __version__, api, schema_doc
 from logsleuth.catalogue import ROLES
 from logsleuth.errors import CatalogueError, ExitCode, LogsleuthError
 from logsleuth.explain import explain_line
 from logsleuth.model import Report
 from logsleuth.renderers import OutputFormat, TableName, iter_render
+from logsleuth.renderers.rows import RowsFormat
+from logsleuth.renderers.rows import render as render_rows
 
 app = typer.Typer(
     help="Why do SSH connections drop, and what should I change?",
@@ -326,6 +328,36 @@ def patterns_check(
     except CatalogueError as exc:
         _fail(str(exc), exc.exit_code)
     typer.echo(f"ok: {len(cat)} entries")
+
+
+@app.command("sql")
+def sql_command(
+    query: Annotated[
+        str | None,
+        typer.Argument(help='A query, e.g. "SELECT family, count(*) FROM connections GROUP BY 1".'),
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="The database `logsleuth ingest --db` fills.")
+    ] = None,
+    fmt: Annotated[RowsFormat, typer.Option("--format", "-f")] = RowsFormat.text,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the tables and columns (docs/schema.md).")
+    ] = False,
+    output: Annotated[str | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Ask the stored connections anything, read-only, in SQL (tables: docs/schema.md)."""
+    if schema:
+        _emit(schema_doc.page(), output)
+        return
+    if query is None:
+        _fail('give a query, e.g. logsleuth sql --db FILE "SELECT * FROM sources"', ExitCode.USAGE)
+    if db is None:
+        _fail("give --db FILE: the database `logsleuth ingest --db FILE` fills", ExitCode.USAGE)
+    try:
+        names, rows = api.sql(query, db)
+    except LogsleuthError as exc:
+        _fail(f"error: {exc}", exc.exit_code)
+    _emit(render_rows(names, rows, fmt.value), output)
 
 
 def _version(value: bool) -> None:

@@ -10,13 +10,14 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
 import duckdb
 
-from logsleuth.errors import StoreError
+from logsleuth.errors import LogsleuthError, StoreError
 from logsleuth.model import Connection, Evidence, PatternId, SourceInfo, UnmatchedShape
 
 _EVIDENCE = "STRUCT(source VARCHAR, line BIGINT, text VARCHAR)"
@@ -44,6 +45,17 @@ _CONN_COLUMNS = {
 BATCH = 20_000
 
 
+@dataclass(frozen=True, slots=True)
+class ColumnDoc:
+    """One column of the stored schema, for the schema page and ``logsleuth sql``."""
+
+    table: str
+    name: str
+    type: str
+    description: str | None
+    table_description: str | None
+
+
 def sql(name: str) -> str:
     """The text of ``sql/<name>.sql``."""
     return (resources.files("logsleuth") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
@@ -64,17 +76,29 @@ def _ev(e: Evidence) -> dict[str, Any]:
 class Store:
     """A DuckDB database, in memory (``:memory:``) or in a file."""
 
-    def __init__(self, path: str = ":memory:") -> None:
+    def __init__(self, path: str = ":memory:", *, read_only: bool = False) -> None:
+        """Open (or create) a database; ``read_only`` opens an existing file for queries
+        only, with no access to other files either."""
+        if read_only and not os.path.isfile(path):
+            raise StoreError(
+                f"no database at {path}", "give the --db that `logsleuth ingest` writes"
+            )
         try:
-            self.con = duckdb.connect(path)
-        except duckdb.IOException as exc:
+            self.con = (
+                duckdb.connect(path, read_only=True, config={"enable_external_access": False})
+                if read_only
+                else duckdb.connect(path)
+            )
+        except duckdb.Error as exc:
             hint = (
                 "another logsleuth may be running; wait for it or use another --db"
                 if "lock" in str(exc).lower()
                 else "check the path and its permissions"
             )
             raise StoreError(f"cannot open database {path}: {exc}", hint) from None
-        self.con.execute(sql("schema"))
+        if not read_only:
+            self.con.execute(sql("schema"))
+            self.con.execute(sql("comments"))
         self._source_seq = 0
 
     def close(self) -> None:
@@ -162,6 +186,29 @@ class Store:
     def query(self, name: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run ``sql/<name>.sql`` and return all rows."""
         return self.con.execute(sql(name), params or []).fetchall()
+
+    def run(self, query: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run a user's SQL; return the column names and all rows (a clear error if bad)."""
+        try:
+            cur = self.con.execute(query)
+            names = [d[0] for d in cur.description or ()]
+            return names, cur.fetchall() if names else []
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise LogsleuthError(
+                f"query failed: {first}", "the tables and columns: `logsleuth sql --schema`"
+            ) from None
+
+    def columns(self) -> list[ColumnDoc]:
+        """Every column of the schema with its type and description, table by table."""
+        rows = self.con.execute(
+            "SELECT c.table_name, c.column_name, c.data_type, c.comment, t.comment "
+            "FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, "
+            "schema_name, table_name) WHERE c.database_name = current_database() "
+            "AND c.schema_name = 'main' AND NOT c.internal "
+            "ORDER BY t.table_name, c.column_index"
+        ).fetchall()
+        return [ColumnDoc(*r) for r in rows]
 
     def sources(self) -> list[SourceInfo]:
         """Every source, in the order read."""

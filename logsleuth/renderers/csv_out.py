@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 
 from logsleuth.model import Report
 from logsleuth.renderers.tables import TABLES, Cell, TableName
@@ -37,7 +38,11 @@ def render(report: Report, table: str = TableName.connections) -> str:
         build = TABLES[table]
     except KeyError:
         raise ValueError(f"unknown table {table!r}; choose from {', '.join(TABLES)}") from None
-    header, rows = build(report)
+    return write(*build(report))
+
+
+def write(header: tuple[str, ...], rows: Sequence[tuple[Cell, ...]]) -> str:
+    """A header row and rows as CSV text."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)

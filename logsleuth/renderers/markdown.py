@@ -16,7 +16,7 @@ from logsleuth.renderers.tables import Cell, summary
 # entities, tables, strikethrough, headings' closing marks, GitHub math and mentions).
 _PUNCT = re.compile(r"([\\`*_\[\]<>&|~#$@])")
 # What starts a block (list, quote, heading, setext underline) at the start of a line.
-_BLOCK_START = re.compile(r"^(\s*\d*)([-+=.)])")
+_BLOCK_START = re.compile(r"^(\s*)([-+=])|^(\s*\d+)([.)])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -34,7 +34,9 @@ def inline(value: Cell) -> str:
         return str(value)
     text = _controls(str(value)).replace("\r", " ").replace("\n", " ")
     text = _PUNCT.sub(r"\\\1", text)
-    return _BLOCK_START.sub(r"\1\\\2", text, count=1)
+    return _BLOCK_START.sub(
+        lambda m: f"{m.group(1) or m.group(3) or ''}\\{m.group(2) or m.group(4)}", text, count=1
+    )
 
 
 def fence(body: str, info: str = "") -> str:
@@ -45,7 +47,8 @@ def fence(body: str, info: str = "") -> str:
     return f"{marks}{info}\n{body}\n{marks}\n"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[Cell, ...]], right: set[int]) -> str:
+def table(header: tuple[str, ...], rows: list[tuple[Cell, ...]], right: set[int]) -> str:
+    """A GitHub table; columns whose index is in ``right`` are right-aligned."""
     out = ["| " + " | ".join(inline(h) for h in header) + " |"]
     out.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
     out.extend("| " + " | ".join(inline(v) for v in row) + " |" for row in rows)
@@ -93,11 +96,11 @@ def _host(h: HostReport) -> list[str]:
             for c in h.causes
         ]
         header = ("family", "cause", "connections", "top clients", "top users")
-        out.append(_table(header, rows, {2}))
+        out.append(table(header, rows, {2}))
     drows: list[tuple[Cell, ...]] = list(view.durations(h))
     if drows:
         out.append("Session length by family (seconds):\n")
-        out.append(_table(("family", "n", "median", "p90", "max"), drows, {1, 2, 3, 4}))
+        out.append(table(("family", "n", "median", "p90", "max"), drows, {1, 2, 3, 4}))
     cited = [c for c in h.causes if c.evidence]
     if cited:
         out.append("Evidence (one line per cause):\n")
@@ -115,7 +118,7 @@ def render(report: Report) -> str:
     out = [f"# logsleuth: {n} connections on {len(report.hosts)} host(s)\n"]
     header, rows = summary(report)
     if rows:
-        out.append(_table(header, rows, {1, 2, 3, 4}))
+        out.append(table(header, rows, {1, 2, 3, 4}))
     elif not any(s.ssh_lines for s in report.sources if not s.error):
         out.append("No ssh lines were read: nothing to judge, not a clean bill of health.\n")
     if report.hosts:
@@ -140,5 +143,5 @@ def render(report: Report) -> str:
         for s in report.sources
     ]
     header_s = ("source", "reader", "lines", "ssh lines", "matched", "unmatched", "note")
-    out.append(_table(header_s, srows, {2, 3, 4, 5}))
+    out.append(table(header_s, srows, {2, 3, 4, 5}))
     return "\n".join(out)

@@ -1,0 +1,37 @@
+-- What each stored column means: docs/schema.md is generated from these and from the
+-- tables themselves (`logsleuth sql "SELECT * FROM duckdb_columns()"` shows them too).
+COMMENT ON TABLE connections IS 'One row per TCP connection to (inbound) or from (outbound) an ssh host, as the sessionizer reconstructed it.';
+COMMENT ON COLUMN connections.id IS 'Connection id, unique in a report; what findings and advice reference.';
+COMMENT ON COLUMN connections.host IS 'Host name from the log header (the server for inbound, the client machine for outbound).';
+COMMENT ON COLUMN connections.direction IS '`inbound` (to this host''s sshd) or `outbound` (this host''s ssh client).';
+COMMENT ON COLUMN connections.client_ip IS 'Client address for inbound connections; the server named on the client''s lines for outbound ones.';
+COMMENT ON COLUMN connections.client_port IS 'Client TCP port, when a line gave it.';
+COMMENT ON COLUMN connections."user" IS 'User name tried or logged in, as written in the log (attacker-controlled for failed logins).';
+COMMENT ON COLUMN connections.authenticated IS 'Whether authentication succeeded.';
+COMMENT ON COLUMN connections.method IS 'Authentication method that succeeded (publickey, password, keyboard-interactive, ...).';
+COMMENT ON COLUMN connections.start IS 'Time of its first line, UTC.';
+COMMENT ON COLUMN connections."end" IS 'Time of its last line, UTC; NULL while still open.';
+COMMENT ON COLUMN connections.duration_s IS 'Seconds from start to end.';
+COMMENT ON COLUMN connections.family IS 'Cause family of how it ended (clean-exit, network-drop, ...; open, unknown).';
+COMMENT ON COLUMN connections.cause IS 'Finer cause id within the family (e.g. network-drop/reset).';
+COMMENT ON COLUMN connections.pattern_id IS 'Catalogue entry of the line that decided the cause.';
+COMMENT ON COLUMN connections.failures IS 'Failed authentication attempts seen on it.';
+COMMENT ON COLUMN connections.note IS 'Why the family was inferred, when no single line says so.';
+COMMENT ON COLUMN connections.pids IS 'sshd process ids that handled it.';
+COMMENT ON COLUMN connections.decisive IS 'The line that decided the family: source, line number, text.';
+COMMENT ON COLUMN connections.evidence IS 'Lines cited as evidence: source, line number, text (as written in the log).';
+COMMENT ON TABLE sources IS 'One row per source read (file, standard input or journal).';
+COMMENT ON COLUMN sources.seq IS 'Order in which the sources were read.';
+COMMENT ON COLUMN sources.path IS 'Path, `-` for standard input, or `journal`.';
+COMMENT ON COLUMN sources.reader IS 'Reader that read it (syslog, journald, ...; `-` when it could not be opened).';
+COMMENT ON COLUMN sources.lines IS 'All lines (or journal entries) read.';
+COMMENT ON COLUMN sources.ssh_lines IS 'Lines of ssh programs (sshd, sshd-session, sshd-auth, their PAM lines, ssh).';
+COMMENT ON COLUMN sources.matched IS 'ssh lines a catalogue entry classified.';
+COMMENT ON COLUMN sources.unmatched IS 'ssh lines no catalogue entry classified.';
+COMMENT ON COLUMN sources.error IS 'Why it could not be read (fully), if so.';
+COMMENT ON COLUMN sources.hint IS 'What to do about the error.';
+COMMENT ON COLUMN sources.note IS 'Anything else worth telling about it.';
+COMMENT ON TABLE unmatched IS 'ssh messages no catalogue entry classified, grouped by shape.';
+COMMENT ON COLUMN unmatched.shape IS 'The message with addresses and numbers replaced by placeholders.';
+COMMENT ON COLUMN unmatched.count IS 'How many lines had this shape.';
+COMMENT ON COLUMN unmatched.example IS 'One such line, as written in the log.';
