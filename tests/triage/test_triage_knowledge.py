@@ -133,3 +133,64 @@ def test_every_refinement_rule_decides_some_paste(monkeypatch):
         triage_text(text)
     unused = [r for r in knowledge().rules if r.index not in used]
     assert not unused, "\n".join(f"{sorted(r.ids)} {r.cause} {r.stage}" for r in unused)
+
+
+ADVICE = tomllib.loads((builtin_dir() / "triage_advice.toml").read_text(encoding="utf-8"))
+
+
+def _advice_with(entry: dict) -> dict:
+    return {**ADVICE, "advice": [*ADVICE["advice"], entry]}
+
+
+_OK = {"causes": ["unknown/x"], "summary": "s", "explanation": "e", "remedy": "r", "confirm": "c"}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({**_OK, "summary": "{hostname}"}, "unknown values ['hostname']"),
+        ({**_OK, "causes": ["nonsense/x"]}, "known family"),
+        ({**_OK, "when": "sometimes"}, "unknown flag 'sometimes'"),
+        ({**_OK, "scan": "no-such-advice"}, "has no entry 'no-such-advice'"),
+        ({**_OK, "scan": "client-path"}, "needs values"),
+        ({**_OK, "confirm": ""}, "confirm is empty"),
+        ({**_OK, "colour": "red"}, "unknown keys"),
+    ],
+)
+def test_wording_loader_rejects_a_bad_entry(entry, message):
+    from logsleuth.advice import load_templates
+    from logsleuth.triage.wording import parse as parse_wording
+
+    with pytest.raises(CatalogueError) as exc:
+        parse_wording(_advice_with(entry), load_templates())
+    assert any(message in p for p in exc.value.problems), exc.value.problems
+
+
+def test_every_cause_the_rules_give_has_its_own_wording():
+    from logsleuth.triage.wording import wording
+
+    worded = {c for e in wording().entries for c in e.causes}
+    causes = {r.cause for r in knowledge().rules if r.cause}
+    # These are refined further by the server's line (server_evidence) or worded by the
+    # catalogue entry (the catch-all); every other cause has its own words.
+    missing = causes - worded - {"unknown/pre-banner-text"} - {"*"}
+    assert not missing, missing
+
+
+def test_server_settings_come_from_scans_advice_file():
+    from logsleuth.advice import load_templates
+
+    scan = {t.id: t for t in load_templates()}
+    text = (
+        "Jun 12 09:31:40 vps1 sshd[811]: drop connection #10 from [198.51.100.59]:59789 on "
+        "[192.0.2.112]:22 past MaxStartups\n"
+        "kex_exchange_identification: read: Connection reset by peer\n"
+    )
+    (r,) = triage_text(text)
+    assert r.cause == "server-limit/maxstartups"
+    expected = scan["maxstartups"].snippet.format(host="HOST", start="20")
+    assert expected in r.remedy_snippet
+    (drop,) = triage_text("client_loop: send disconnect: Broken pipe\n")
+    assert scan["path-idle-limit"].snippet.format(host="HOST", keepalive_s=60) in (
+        drop.remedy_snippet
+    )
