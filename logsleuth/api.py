@@ -18,6 +18,7 @@ from logsleuth.classify import SSH_CLIENT_PROGRAMS, SSH_PROGRAMS, classify_recor
 from logsleuth.errors import SourceError
 from logsleuth.model import Connection, Record, Report, SourceInfo, UnmatchedShape
 from logsleuth.readers import READERS, ReadOptions
+from logsleuth.readers.base import parse_zone
 from logsleuth.readers.sources import Source, default_sources, expand
 from logsleuth.report import build_report
 from logsleuth.sessionize import Sessionizer
@@ -59,12 +60,19 @@ def resolve_sources(
     journal: bool = False,
     journal_dirs: Sequence[str] = (),
     journal_files: Sequence[str] = (),
+    reader: str = "auto",
 ) -> tuple[list[Source], list[SourceError]]:
-    """The sources a scan reads: the paths given, the journal options, else the default."""
+    """The sources a scan reads: the paths given, the journal options, else the default.
+
+    ``reader`` is ``auto`` (each file's format is detected from its content) or the name
+    of a reader in :data:`~logsleuth.readers.READERS`, used for every path given.
+    """
     sources: list[Source] = []
     errors: list[SourceError] = []
+    if reader != "auto" and reader not in READERS:
+        expand([], reader)  # raises the usage error that lists the readers
     if paths:
-        sources, errors = expand(paths)
+        sources, errors = expand(paths, reader)
     if journal:
         sources.append(Source("journal", "journald", "the local journal"))
     sources.extend(Source(d, "journald") for d in journal_dirs)
@@ -102,14 +110,25 @@ def scan(
     until: datetime | None = None,
     sshd_config: str | None = None,
     db: str = ":memory:",
+    reader: str = "auto",
+    tz: str | None = None,
 ) -> Report:
-    """Read the sources, classify and sessionize their ssh lines, and build the report."""
+    """Read the sources, classify and sessionize their ssh lines, and build the report.
+
+    ``reader`` names the format of the paths (default: detected per file); ``tz`` is the
+    zone (a zoneinfo name) of times written without an offset, such as RFC 3164 lines.
+    """
+    zone = parse_zone(tz) if tz else None
     cat = catalogue or load_catalogue(patterns_dirs)
     settings = load_sshd_config(sshd_config) if sshd_config else None
     sources, errors = resolve_sources(
-        paths, journal=journal, journal_dirs=journal_dirs, journal_files=journal_files
+        paths,
+        journal=journal,
+        journal_dirs=journal_dirs,
+        journal_files=journal_files,
+        reader=reader,
     )
-    options = ReadOptions(year=year, since=since, until=until)
+    options = ReadOptions(year=year, since=since, until=until, tz=zone)
     store = Store(db)
     try:
         for err in errors:

@@ -111,8 +111,28 @@ def scan(
     ] = None,
     year: Annotated[
         int | None,
-        typer.Option(help="Year of yearless (RFC 3164) lines; default: from the file's mtime."),
+        typer.Option(
+            help="Year of the first yearless (RFC 3164) line; later lines follow the dates "
+            "into the next year. Default: from the file's mtime."
+        ),
     ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            help="Zone of times written without an offset (RFC 3164 lines), as a zoneinfo "
+            "name such as Europe/Berlin. Default: this machine's zone; journalctl output "
+            "uses the zone its header names.",
+        ),
+    ] = None,
+    reader: Annotated[
+        str,
+        typer.Option(
+            "--reader",
+            help="Format of the files given: auto (detected from the content) or one of "
+            f"{', '.join(api.READERS)}.",
+        ),
+    ] = "auto",
     patterns: Annotated[
         list[str] | None,
         typer.Option("--patterns", help="Extra pattern directory or file (repeatable)."),
@@ -163,6 +183,8 @@ def scan(
             since=parse_when(since),
             until=parse_when(until),
             sshd_config=sshd_config,
+            reader=reader,
+            tz=tz,
         )
     except LogsleuthError as exc:
         _fail(str(exc), exc.exit_code)

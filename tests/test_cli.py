@@ -234,3 +234,37 @@ def test_python_dash_m_and_version():
         check=False,
     )
     assert r.returncode == 0 and r.stdout.startswith("logsleuth ")
+
+
+def test_reader_option_reads_a_file_auto_detection_refuses(tmp_path):
+    log = tmp_path / "notes.txt"
+    log.write_text("copied from a console:\nsee below\nmore notes\n" + GOOD)
+    refused = run("scan", str(log))
+    assert refused.exit_code == 3
+    assert "--reader (journald, journal-json, journal-export, syslog" in refused.output
+    r = run("scan", str(log), "--reader", "syslog", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["sources"][0]["reader"] == "syslog" and len(doc["connections"]) == 1
+
+
+def test_unknown_reader_is_a_usage_error_that_lists_the_readers(tmp_path):
+    log = tmp_path / "auth.log"
+    log.write_text(GOOD)
+    r = run("scan", str(log), "--reader", "apache")
+    assert r.exit_code == 2
+    assert "unknown reader 'apache'" in r.output and "journal-export, syslog" in r.output
+    assert "--reader" in run("scan", "--help").output
+
+
+def test_tz_option_moves_rfc3164_times_and_a_bad_zone_is_a_usage_error(tmp_path):
+    log = tmp_path / "auth.log"
+    log.write_text(
+        "Jul  3 08:00:00 h sshd[5]: Accepted password for al from 192.0.2.1 port 4000 ssh2\n"
+    )
+    r = run("scan", str(log), "--year", "2026", "--tz", "America/New_York", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["connections"][0]["start"].startswith("2026-07-03T12:00:00")
+    bad = run("scan", str(log), "--tz", "Mars/Olympus")
+    assert bad.exit_code == 2 and "unknown time zone 'Mars/Olympus'" in bad.output
+    assert "Traceback" not in bad.output

@@ -71,6 +71,26 @@ HEADERS = [
         id="rfc3164-one-space-day",
     ),
     pytest.param(
+        "Aug 28 19:14:05  sshd[53888]: empty host field",
+        (utc(2024, 8, 28, 19, 14, 5), None, "sshd", 53888, "empty host field", None),
+        id="rfc3164-empty-host-field",
+    ),
+    pytest.param(
+        "Aug 28 19:14:05 [myhost] sshd[53888]: redacted paste",
+        (utc(2024, 8, 28, 19, 14, 5), "myhost", "sshd", 53888, "redacted paste", None),
+        id="rfc3164-bracketed-host",
+    ),
+    pytest.param(
+        "2024-08-28T19:14:05+00:00 [web-01] sshd[7]: redacted paste",
+        (utc(2024, 8, 28, 19, 14, 5), "web-01", "sshd", 7, "redacted paste", None),
+        id="rfc3339-bracketed-host",
+    ),
+    pytest.param(
+        "Jan 22 10:00:00 hermes sshd(pam_unix)[4242]: check pass; user unknown",
+        (utc(2024, 1, 22, 10), "hermes", "sshd(pam_unix)", 4242, "check pass; user unknown", None),
+        id="old-pam-program",
+    ),
+    pytest.param(
         "Nov 11 09:00:00 sshd[30876]: no host here",
         (utc(2024, 11, 11, 9, 0, 0), None, "sshd", 30876, "no host here", None),
         id="rfc3164-missing-host",
@@ -423,13 +443,76 @@ def test_new_year_rollover_walks_december_back(tmp_path):
     ]
 
 
-def test_time_later_than_mtime_plus_a_day_goes_back_a_year(tmp_path):
+def test_time_later_than_mtime_plus_a_day_puts_the_whole_file_a_year_back(tmp_path):
     path = write(
         tmp_path / "auth.log",
         "Jun  1 12:00:00 h sshd[1]: within the day\nJul  1 12:00:00 h sshd[1]: future\n",
         datetime(2025, 6, 1, 0, 0, tzinfo=UTC),
     )
-    assert [r.ts for r in read_all(path)] == [utc(2025, 6, 1, 12), utc(2024, 7, 1, 12)]
+    assert [r.ts for r in read_all(path)] == [utc(2024, 6, 1, 12), utc(2024, 7, 1, 12)]
+
+
+def test_year_never_flips_back_in_mid_file(tmp_path):
+    # A copy made today of last year's file: its end is after today's date plus a day.
+    lines = "".join(
+        f"{day} {t} h sshd[{i}]: x\n"
+        for i, (day, t) in enumerate(
+            [("Nov 29", "23:00:00"), ("Nov 30", "09:00:00"), ("Dec  1", "10:57:45")]
+        )
+    )
+    path = write(tmp_path / "auth.log", lines, datetime(2026, 11, 30, 10, 40, tzinfo=UTC))
+    stamps = [r.ts for r in read_all(path)]
+    assert stamps == sorted(stamps)
+    assert [t.year for t in stamps] == [2025, 2025, 2025]
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_wrap_from_december_to_january_is_the_only_year_change(tmp_path, compress):
+    body = (
+        "Dec 30 10:00:00 h sshd[1]: a\nDec 31 23:00:00 h sshd[1]: b\n"
+        "Dec 31 22:00:00 h sshd[1]: out of order by an hour\n"
+        "Jan  2 10:00:00 h sshd[1]: c\nMar  1 10:00:00 h sshd[1]: d\n"
+    )
+    path = tmp_path / ("auth.log.1.gz" if compress else "auth.log.1")
+    if compress:
+        with gzip.GzipFile(path, "wb", mtime=0) as f:
+            f.write(body.encode())
+        when = datetime(2024, 3, 1, 11, tzinfo=UTC).timestamp()
+        os.utime(path, (when, when))
+    else:
+        write(path, body, datetime(2024, 3, 1, 11, tzinfo=UTC))
+    assert [r.ts.year for r in read_all(str(path))] == [2023, 2023, 2023, 2024, 2024]
+
+
+def test_given_year_is_the_first_lines_and_later_lines_wrap(tmp_path):
+    # FreeBSD after a reinstall: two August lines, then the next spring.
+    path = write(
+        tmp_path / "auth.log",
+        "Aug 28 19:14:05  sshd[53888]: Received signal 15; terminating.\n"
+        "Apr 27 08:00:00 pirate sshd[600]: Server listening on 0.0.0.0 port 22.\n"
+        "Apr 27 07:59:00 pirate sshd[601]: an hour out of order stays in its year\n",
+    )
+    assert [r.ts for r in read_all(path, year=2015)] == [
+        utc(2015, 8, 28, 19, 14, 5),
+        utc(2016, 4, 27, 8),
+        utc(2016, 4, 27, 7, 59),
+    ]
+
+
+def test_tz_option_reads_local_times_in_that_zone(tmp_path):
+    from zoneinfo import ZoneInfo
+
+    path = write(
+        tmp_path / "auth.log",
+        "Jan 10 12:00:00 h sshd[1]: winter\nJul 10 12:00:00 h sshd[1]: summer\n"
+        "2024-07-10T12:00:00+00:00 h sshd[1]: an offset is kept\n",
+    )
+    recs = read_all(path, year=2024, tz=ZoneInfo("Europe/Berlin"))
+    assert [r.ts for r in recs] == [
+        utc(2024, 1, 10, 11),
+        utc(2024, 7, 10, 10),
+        utc(2024, 7, 10, 12),
+    ]
 
 
 def test_february_29_finds_a_leap_year(tmp_path):

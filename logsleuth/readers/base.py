@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from logsleuth.errors import LogsleuthError
 from logsleuth.model import Record
+
+
+def parse_zone(name: str) -> tzinfo:
+    """A zoneinfo zone by name (``Europe/Berlin``, ``UTC``); a bad name is a usage error."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise LogsleuthError(
+            f"unknown time zone {name!r}",
+            "give a zoneinfo name such as UTC, Europe/Berlin or America/New_York",
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +33,8 @@ class ReadOptions:
     """Skip records before this time (readers that can seek do so)."""
     until: datetime | None = None
     """Skip records after this time."""
+    tz: tzinfo | None = None
+    """Zone of times written without an offset (``--tz``); None: this machine's zone."""
 
 
 class Reader(Protocol):

@@ -239,7 +239,8 @@ def _check_file(path: str, reader: str, *, strict: bool) -> Source | SourceError
     return SourceError(
         path,
         "not a recognised log: no syslog header in its first lines",
-        "check that it is a log; choose the syslog reader explicitly to read it anyway",
+        f"check that it is a log; to read it anyway, name its format with --reader "
+        f"({', '.join(READERS)})",
     )
 
 

@@ -11,10 +11,11 @@ import gzip
 import lzma
 import os
 import re
+import stat
 import sys
 import zlib
-from collections.abc import Callable, Generator, Iterator
-from dataclasses import replace
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import IO, BinaryIO, Protocol
 
@@ -288,35 +289,7 @@ class SyslogReader:
         Every line is yielded, whatever its program or time: ``since``/``until`` are left
         to the caller, so that the count of lines read stays the file's.
         """
-        clock = LocalClock()
-        if options.year is not None:
-            year, limit = options.year, None
-        else:
-            ref = reference_time(path)
-            year = ref.astimezone().year  # the writer's wall-clock year
-            limit = ref + timedelta(days=1)
-        last: Record | None = None
-        for lineno, raw in enumerate(iter_lines(path), 1):
-            if b"\x00" in raw:
-                raw = raw.replace(b"\x00", b"")
-            text = raw.decode("utf-8", "replace")
-            if text.endswith("\r"):
-                text = text.rstrip("\r")
-            f = parse_fields(text, year, clock)
-            if f is None:
-                rec = self._unframed(text, path, lineno, last, year, clock)
-            else:
-                ts, host, prog, pid, msg, priority, yearless = f
-                if yearless and limit is not None and (ts is None or ts > limit):
-                    ts = _walk_back(text, ts, year, limit, clock)
-                repeat = 1
-                if msg.startswith("message repeated "):
-                    m = _REPEATED.match(msg)
-                    if m:
-                        repeat, msg = int(m.group(1)), m.group(2)
-                rec = Record(ts, host, prog, pid, msg, path, lineno, repeat, priority=priority)
-                last = rec
-            yield rec
+        return read_syslog_lines(iter_lines(path), path, options, YearGuess.of(path, options))
 
     @staticmethod
     def _unframed(
@@ -332,13 +305,150 @@ class SyslogReader:
         return replace(last, ts=ts or last.ts, line=lineno, repeat=int(m.group("n")))
 
 
-def _walk_back(
-    text: str, ts: datetime | None, year: int, limit: datetime, clock: LocalClock
-) -> datetime | None:
-    """Move a yearless time into the past: it cannot be later than the file (plus a day)."""
-    for back in range(1, 9):  # a Feb 29 line may need up to 8 years to find a leap year
-        if ts is not None and ts <= limit:
-            return ts
-        f = parse_fields(text, year - back, clock)
-        ts = f[0] if f else None
-    return ts
+_DAY = timedelta(days=1)
+_WEEK = timedelta(days=7)
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class YearGuess:
+    """What decides the year of yearless (RFC 3164) time stamps.
+
+    With ``--year`` that year is the year of the first yearless line. Otherwise the year
+    comes from the time the source was last written (``ref``): its last yearless line
+    cannot be later than that (plus a day for zone differences), and its first line is
+    in the same year unless the dates wrap from December to January in between. Later
+    lines move to the next year only where the dates wrap, so time never runs backwards
+    inside a file.
+    """
+
+    year: int
+    """The given year, or the writer's year at ``ref``."""
+    limit: datetime | None = None
+    """Latest possible time of a line (``ref`` plus a day); None when the year was given."""
+    tail: str | None = None
+    """The last line with a yearless stamp, when it could be found cheaply."""
+
+    @classmethod
+    def of(cls, path: str, options: ReadOptions) -> YearGuess:
+        """The guess for one source."""
+        if options.year is not None:
+            return cls(options.year)
+        ref = reference_time(path)
+        return cls(ref.astimezone(options.tz).year, ref + _DAY, last_stamped_line(path))
+
+    def first_year(self, text: str, clock: LocalClock) -> int:
+        """The year of the first yearless line ``text``."""
+        if self.limit is None:
+            return self.year
+        if self.tail is not None:
+            last = _latest_year(self.tail, self.year, self.limit, clock)
+            if last is not None:
+                y, end = last
+                f = parse_fields(text, y, clock)
+                # Only a wrap (December -> January) puts the first line after the last.
+                if f is not None and f[0] is not None and f[0] <= end + _DAY:
+                    return y
+                return y - 1
+        found = _latest_year(text, self.year, self.limit, clock)
+        return found[0] if found is not None else self.year
+
+
+def _latest_year(
+    text: str, year: int, limit: datetime, clock: LocalClock
+) -> tuple[int, datetime] | None:
+    """The latest year (from ``year`` back) in which a yearless line is not after ``limit``.
+
+    A Feb 29 line may need up to 8 years to find a leap year.
+    """
+    for y in range(year, year - 9, -1):
+        f = parse_fields(text, y, clock)
+        if f is not None and f[0] is not None and f[0] <= limit:
+            return y, f[0]
+    return None
+
+
+def last_stamped_line(path: str, span: int = 1 << 16) -> str | None:
+    """The last line of a regular file that has a yearless (RFC 3164) stamp, if any.
+
+    A plain file is read from its end; a compressed one is decompressed once (the cost of
+    a decompression, without parsing). None for standard input and streams.
+    """
+    try:
+        if path == "-" or not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+            if magic.startswith((_GZIP, _BZ2, _XZ)):
+                tail = b""
+                for chunk in iter_chunks(path):
+                    tail = (tail + chunk)[-span:]
+            else:
+                size = fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, size - span))
+                tail = fh.read(span)
+    except (OSError, SourceError):
+        return None
+    for raw in reversed(tail.split(b"\n")[1:] if len(tail) >= span else tail.split(b"\n")):
+        text = raw.replace(b"\x00", b"").decode("utf-8", "replace").rstrip("\r")
+        f = parse_fields(text, 2000)
+        if f is not None and f[6]:
+            return text
+    return None
+
+
+def read_syslog_lines(
+    lines: Iterable[bytes], path: str, options: ReadOptions, guess: YearGuess
+) -> Iterator[Record]:
+    """Syslog-framed lines as records, with the year rules of :class:`YearGuess`.
+
+    Shared by the readers whose lines are syslog-framed text (syslog files, and the
+    journal lines of journalctl and ``systemctl status`` output).
+    """
+    clock = LocalClock(options.tz)
+    year = guess.year
+    floor = _NEVER  # a yearless time before this starts a new year (or is the first)
+    ceiling = _NEVER
+    started = False
+    last: Record | None = None
+    for lineno, raw in enumerate(lines, 1):
+        if b"\x00" in raw:
+            raw = raw.replace(b"\x00", b"")
+        text = raw.decode("utf-8", "replace")
+        if text.endswith("\r"):
+            text = text.rstrip("\r")
+        f = parse_fields(text, year, clock)
+        if f is None:
+            rec = SyslogReader._unframed(text, path, lineno, last, year, clock)
+        else:
+            ts, host, prog, pid, msg, priority, yearless = f
+            if yearless:
+                if ts is None or ts < floor:
+                    moved = False
+                    if not started:
+                        first = guess.first_year(text, clock)
+                        if first != year:
+                            year, ts = first, _stamp(text, first, clock)
+                        started = moved = ts is not None
+                    elif ts is not None and ts < floor - _WEEK:
+                        # The dates went back by more than a week: the year ended.
+                        later = _stamp(text, year + 1, clock)
+                        if later is not None:
+                            year, ts, moved = year + 1, later, True
+                    if moved and ts is not None:
+                        floor, ceiling = ts - _DAY, ts + _DAY
+                elif ts > ceiling:
+                    floor, ceiling = ts - _DAY, ts + _DAY
+            repeat = 1
+            if msg.startswith("message repeated "):
+                m = _REPEATED.match(msg)
+                if m:
+                    repeat, msg = int(m.group(1)), m.group(2)
+            rec = Record(ts, host, prog, pid, msg, path, lineno, repeat, priority=priority)
+            last = rec
+        yield rec
+
+
+def _stamp(text: str, year: int, clock: LocalClock) -> datetime | None:
+    f = parse_fields(text, year, clock)
+    return f[0] if f is not None else None

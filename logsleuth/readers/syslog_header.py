@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 MONTHS = {
     m: i
@@ -36,7 +36,7 @@ MONTHS = {
 # '[pid]' is optional: some relays drop it). Program may be `sshd(pam_unix)`.
 _TAIL = (
     r"(?:<(?P<bsd>[\w.]{1,16})> +)?"  # FreeBSD syslogd -v/-vv: <4.3> or <auth.info>
-    r"(?:(?P<host>[^\s\[\]:]+) +)?"
+    r"(?:(?P<host>[^\s\[\]:]+) +|\[(?P<bhost>[^\s\[\]]+)\] +)?"  # `[myhost]`: a redacted paste
     r"(?:[a-z]{2,8}\.[a-z]{3,7} )?"  # busybox-style facility.level before the program
     r"(?P<prog>[^\s\[:]+)(?:\[(?P<pid>\d*)\]:?|:)(?: +|$)"
     r"(?:\[ID \d+ [\w.]+\] )?"  # Solaris message id
@@ -95,24 +95,30 @@ _SECONDS = tuple(timedelta(seconds=i) for i in range(61))  # 60: a leap second
 
 
 class LocalClock:
-    """Converts local wall-clock times to UTC, caching the zone offset per minute.
+    """Converts wall-clock times of one zone to UTC, caching the zone offset per minute.
 
-    Zone transitions happen on minute boundaries, so one ``astimezone`` call per distinct
-    minute is exact and far cheaper than one per line. The cache is dropped when the
-    process's zone changes (``time.tzset``).
+    The zone is this machine's local zone, or ``zone`` when given (``--tz``, or the zone
+    a journalctl header names). Zone transitions happen on minute boundaries, so one
+    offset computation per distinct minute is exact and far cheaper than one per line.
+    For the local zone the cache is dropped when the process's zone changes
+    (``time.tzset``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, zone: tzinfo | None = None) -> None:
         self._offsets: dict[tuple[int, int, int, int, int], timedelta] = {}
         self._minutes: dict[tuple[int, str], datetime | None] = {}
         self._zone: object = None
+        self.zone = zone
+        """The fixed zone of the times, or None for this machine's local zone."""
+        if zone is not None:
+            self._zone = time.tzname  # a fixed zone never needs the tzset reset
 
     def stamp(self, year: int, stamp: str) -> datetime | None:
         """UTC of an RFC 3164 ``Mmm dd HH:MM:SS`` stamp in ``year``.
 
         The UTC start of each minute is cached, so a line costs a lookup and an addition.
         """
-        if self._zone is not time.tzname:
+        if self._zone is not time.tzname and self.zone is None:
             self._reset()
         key = (year, stamp[:-3])
         try:
@@ -139,14 +145,17 @@ class LocalClock:
         self, year: int, month: int, day: int, hour: int, minute: int, second: int, us: int = 0
     ) -> datetime | None:
         """The UTC instant of a local time; None when the date does not exist."""
-        if self._zone is not time.tzname:
+        if self._zone is not time.tzname and self.zone is None:
             self._reset()
         key = (year, month, day, hour, minute)
         offset = self._offsets.get(key)
         try:
             if offset is None:
                 naive = datetime(year, month, day, hour, minute)
-                offset = naive - naive.astimezone(UTC).replace(tzinfo=None)
+                if self.zone is None:
+                    offset = naive - naive.astimezone(UTC).replace(tzinfo=None)
+                else:
+                    offset = naive.replace(tzinfo=self.zone).utcoffset() or timedelta(0)
                 if len(self._offsets) > 100_000:
                     self._offsets.clear()
                 self._offsets[key] = offset
@@ -221,7 +230,7 @@ def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | No
         m = _RFC3164.match(line)
         if m is None:
             return None
-        stamp, _, _, frac, explicit, bsd, host, prog, pid, msg = m.groups()
+        stamp, _, _, frac, explicit, bsd, host, bhost, prog, pid, msg = m.groups()
         ts = clock.stamp(year, stamp) if explicit is None else clock.stamp(int(explicit), stamp)
         if frac is not None and ts is not None:
             ts = ts.replace(microsecond=int((frac[1:] + "00000")[:6]))
@@ -230,14 +239,14 @@ def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | No
         m = _RFC3339.match(line)
         if m is None:
             return None
-        iso, bsd, host, prog, pid, msg = m.groups()
+        iso, bsd, host, bhost, prog, pid, msg = m.groups()
         ts = parse_iso(iso, clock)
         yearless = False
     else:
         return None
     if bsd is not None:
         priority = _bsd_severity(bsd)
-    return (ts, host, prog, int(pid) if pid else None, msg, priority, yearless)
+    return (ts, host or bhost, prog, int(pid) if pid else None, msg, priority, yearless)
 
 
 _SEVERITIES = {
