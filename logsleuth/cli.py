@@ -22,6 +22,7 @@ from logsleuth.model import Report
 from logsleuth.renderers import OutputFormat, TableName, iter_render
 from logsleuth.renderers.rows import RowsFormat
 from logsleuth.renderers.rows import render as render_rows
+from logsleuth.renderers.safe import visible, visible_lines
 
 app = typer.Typer(
     help="Why do SSH connections drop, and what should I change?",
@@ -33,8 +34,10 @@ patterns_app = typer.Typer(help="Browse and check the pattern catalogue.", no_ar
 app.add_typer(patterns_app, name="patterns")
 
 
-def _fail(message: str, code: ExitCode) -> NoReturn:
-    typer.echo(f"logsleuth: {message}", err=True)
+def _fail(message: str | LogsleuthError, code: ExitCode) -> NoReturn:
+    # Paths and log text are shown escaped; a catalogue error keeps one problem per line.
+    shown = visible_lines(str(message)) if isinstance(message, CatalogueError) else visible(message)
+    typer.echo(f"logsleuth: {shown}", err=True)
     raise typer.Exit(int(code))
 
 
@@ -77,7 +80,9 @@ def _exit_for(report: Report, fail_on: list[str]) -> ExitCode:
     for s in report.sources:
         if s.error:
             typer.echo(
-                f"logsleuth: error: {s.path}: {s.error}" + (f" ({s.hint})" if s.hint else ""),
+                visible(
+                    f"logsleuth: error: {s.path}: {s.error}" + (f" ({s.hint})" if s.hint else "")
+                ),
                 err=True,
             )
     if report.sources and all(s.error for s in report.sources):
@@ -187,7 +192,7 @@ def scan(
             tz=tz,
         )
     except LogsleuthError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(exc, exc.exit_code)
     colour = _color(color) and output in (None, "-")
     _emit(iter_render(report, fmt.value, color=colour, table=table.value), output)
     raise typer.Exit(int(_exit_for(report, fail_on or [])))
@@ -287,7 +292,7 @@ def explain(
     try:
         cat = api.load_catalogue(patterns or [])
     except LogsleuthError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(exc, exc.exit_code)
     ex = explain_line(line, cat)
     typer.echo(f"message: {ex.message}")
     if ex.pattern is None:
@@ -348,7 +353,7 @@ def patterns_check(
     try:
         cat = api.load_catalogue(directory or [])
     except CatalogueError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(exc, exc.exit_code)
     typer.echo(f"ok: {len(cat)} entries")
 
 
@@ -402,8 +407,8 @@ def main() -> None:
     try:
         app()
     except CatalogueError as exc:
-        typer.echo(f"logsleuth: {exc}", err=True)
+        typer.echo(f"logsleuth: {visible_lines(str(exc))}", err=True)
         sys.exit(int(exc.exit_code))
     except LogsleuthError as exc:
-        typer.echo(f"logsleuth: {exc}", err=True)
+        typer.echo(f"logsleuth: {visible(exc)}", err=True)
         sys.exit(int(exc.exit_code))

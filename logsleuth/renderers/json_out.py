@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from logsleuth.model import Connection, Evidence, Report
+from logsleuth.renderers.safe import dumps
 
 SCHEMA = "logsleuth.report/1"
 
@@ -122,10 +123,10 @@ def iter_render(report: Report) -> Iterator[str]:
     doc = report_dict(report, with_connections=False)
     yield "{\n"
     for key, value in doc.items():
-        yield f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n"
+        yield f"{json.dumps(key)}: {dumps(value)},\n"
     yield '"connections": ['
     for i, c in enumerate(report.connections):
-        yield ("\n" if i == 0 else ",\n") + json.dumps(connection_dict(c), ensure_ascii=False)
+        yield ("\n" if i == 0 else ",\n") + dumps(connection_dict(c))
     yield "\n]\n}\n"
 
 
@@ -156,5 +157,5 @@ def _ecs(c: Connection) -> dict[str, Any]:
 
 def render_ndjson(report: Report) -> str:
     """One connection per line, with ECS-style field names."""
-    lines = [json.dumps(_ecs(c), ensure_ascii=False) for c in report.connections]
+    lines = [dumps(_ecs(c)) for c in report.connections]
     return "\n".join(lines) + ("\n" if lines else "")

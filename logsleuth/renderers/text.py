@@ -12,6 +12,8 @@ from rich.text import Text
 
 from logsleuth.families import ABNORMAL, FAMILIES
 from logsleuth.model import Advice, CauseCount, HostReport, Report, SourceInfo
+from logsleuth.renderers.safe import text as cell
+from logsleuth.renderers.safe import visible, visible_lines
 
 _BARS = " ▁▂▃▄▅▆▇█"
 
@@ -44,7 +46,7 @@ def _timeline(console: Console, h: HostReport, cells: int) -> None:
         for p in pts:
             t = datetime.fromisoformat(str(p["hour"]).replace("Z", "+00:00"))
             counts[int((t - first) / timedelta(hours=1)) // per] += int(str(p["count"]))
-        console.print(Text(f"  {fam:<20} |{sparkline(counts)}| {sum(counts)}"), soft_wrap=True)
+        console.print(cell(f"  {fam:<20} |{sparkline(counts)}| {sum(counts)}"), soft_wrap=True)
 
 
 def _durations(console: Console, h: HostReport) -> None:
@@ -56,7 +58,11 @@ def _durations(console: Console, h: HostReport) -> None:
         t.add_column(col, justify="left" if col == "family" else "right")
     for fam, d in durations.items():
         t.add_row(
-            fam, str(d["count"]), f"{d['median_s']:.1f}", f"{d['p90_s']:.1f}", f"{d['max_s']:.1f}"
+            cell(fam),
+            str(d["count"]),
+            f"{d['median_s']:.1f}",
+            f"{d['p90_s']:.1f}",
+            f"{d['max_s']:.1f}",
         )
     console.print(t)
 
@@ -67,17 +73,17 @@ def _advice(console: Console, advice: tuple[Advice, ...]) -> None:
         console.print("  nothing: no connection ended in a way a setting would change\n")
         return
     for i, a in enumerate(advice, 1):
-        console.print(Text(f"{i}. [{a.host}] {a.title}", style="bold"), soft_wrap=True)
-        console.print(Text(f"   {a.text}"))
+        console.print(cell(f"{i}. [{a.host}] {a.title}", style="bold"), soft_wrap=True)
+        console.print(Text(visible_lines(f"   {a.text}")))
         for b in a.because:
-            console.print(Text(f"   because: {b}", style="dim"))
+            console.print(cell(f"   because: {b}", style="dim"))
         for e in a.evidence[:2]:
             console.print(
-                Text(f"   evidence {e.source}:{e.line}: {e.text}", style="dim"), soft_wrap=True
+                cell(f"   evidence {e.source}:{e.line}: {e.text}", style="dim"), soft_wrap=True
             )
         if a.snippet:
             for line in a.snippet.splitlines():
-                console.print(Text(f"     {line}", style="cyan"), soft_wrap=True)
+                console.print(cell(f"     {line}", style="cyan"), soft_wrap=True)
         console.print()
 
 
@@ -95,7 +101,7 @@ def _style(family: str) -> str:
 
 
 def _tops(pairs: tuple[tuple[str, int], ...]) -> str:
-    return ", ".join(f"{v} ({n})" for v, n in pairs)
+    return visible(", ".join(f"{v} ({n})" for v, n in pairs))
 
 
 def _cause_table(title: str, causes: tuple[CauseCount, ...]) -> Table:
@@ -108,11 +114,11 @@ def _cause_table(title: str, causes: tuple[CauseCount, ...]) -> Table:
     for c in causes:
         # The cause id repeats its family; show only the part after the slash.
         t.add_row(
-            Text(c.family, style=_style(c.family)),
-            c.cause.split("/", 1)[-1],
+            cell(c.family, style=_style(c.family)),
+            cell(c.cause.split("/", 1)[-1]),
             str(c.count),
-            _tops(c.top_ips[:2]),
-            _tops(c.top_users[:2]),
+            Text(_tops(c.top_ips[:2])),
+            Text(_tops(c.top_users[:2])),
         )
     return t
 
@@ -127,7 +133,7 @@ def _host(console: Console, h: HostReport) -> None:
         )
     else:
         summary = f"no inbound connections; {h.extra.get('outbound_count', 0)} outbound"
-    console.print(Text(f"host {h.host}:", style="bold"), summary)
+    console.print(cell(f"host {h.host}:", style="bold"), Text(summary))
     if h.causes:
         console.print(_cause_table("how connections ended", h.causes))
         _durations(console, h)
@@ -135,11 +141,10 @@ def _host(console: Console, h: HostReport) -> None:
         for c in h.causes:
             if c.evidence:
                 console.print(
-                    f"  [{c.cause}] {c.evidence.source}:{c.evidence.line}",
-                    style="dim",
+                    cell(f"  [{c.cause}] {c.evidence.source}:{c.evidence.line}", style="dim"),
                     highlight=False,
                 )
-                console.print(Text(f"    {c.evidence.text}"), highlight=False, soft_wrap=True)
+                console.print(cell(f"    {c.evidence.text}"), highlight=False, soft_wrap=True)
     outbound = h.extra.get("outbound")
     if isinstance(outbound, tuple) and outbound:
         console.print(_cause_table("outbound ssh (this host as a client)", outbound))
@@ -156,11 +161,17 @@ def _sources(console: Console, sources: tuple[SourceInfo, ...]) -> None:
         )
     for s in sources:
         if s.error:
-            note = Text(f"ERROR: {s.error}" + (f" ({s.hint})" if s.hint else ""), style="red")
+            note = cell(f"ERROR: {s.error}" + (f" ({s.hint})" if s.hint else ""), style="red")
         else:
-            note = Text(s.note or "")
+            note = cell(s.note or "")
         t.add_row(
-            s.path, s.reader, str(s.lines), str(s.ssh_lines), str(s.matched), str(s.unmatched), note
+            cell(s.path),
+            cell(s.reader),
+            str(s.lines),
+            str(s.ssh_lines),
+            str(s.matched),
+            str(s.unmatched),
+            note,
         )
     console.print(t)
 
@@ -200,7 +211,7 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     if isinstance(findings, tuple) and findings:
         console.print(Text("findings across connections", style="bold underline"))
         for f in findings:
-            console.print(Text(f"  [{f.host}] {f.rule}: {f.summary}"), soft_wrap=True)
+            console.print(cell(f"  [{f.host}] {f.rule}: {f.summary}"), soft_wrap=True)
         console.print()
     for h in report.hosts:
         _host(console, h)
@@ -209,7 +220,7 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
         Text(f"unmatched ssh lines: {report.unmatched_count} of {total_ssh}", style="bold")
     )
     for u in report.unmatched[:10]:
-        console.print(Text(f"  {u.count:>6}  {u.shape}"), highlight=False, soft_wrap=True)
+        console.print(cell(f"  {u.count:>6}  {u.shape}"), highlight=False, soft_wrap=True)
     console.print()
     _sources(console, report.sources)
     seen = {f for h in report.hosts for f in h.families}

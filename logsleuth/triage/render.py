@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from logsleuth.errors import LogsleuthError
+from logsleuth.renderers.safe import json_escape, visible_lines
 from logsleuth.triage.result import TriageResult, verdict
 from logsleuth.triage.stages import STAGE_TEXT
 
@@ -68,7 +69,7 @@ def render_json(results: Sequence[TriageResult]) -> str:
         doc[key] = top[key]
     doc["verdict_attempt"] = top["attempt"]
     doc["attempts"] = attempts
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_escape(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _title(r: TriageResult, total: int) -> str:
@@ -154,8 +155,9 @@ def render_triage(results: Sequence[TriageResult], fmt: str) -> str:
     """Render results in a format: ``text``, ``json`` or ``markdown``."""
     if fmt == "json":
         return render_json(results)
+    # Pasted text is shown literally: control characters become visible escapes.
     if fmt == "markdown":
-        return render_markdown(results)
+        return visible_lines(render_markdown(results))
     if fmt == "text":
-        return render_text(results)
+        return visible_lines(render_text(results))
     raise LogsleuthError(f"unknown triage format {fmt!r}", f"use one of {', '.join(FORMATS)}")
