@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 
 from logsleuth.model import Report
+from logsleuth.renderers.safe import visible
 from logsleuth.renderers.tables import TABLES, Cell, TableName
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def cell(value: Cell) -> str:
@@ -28,7 +27,7 @@ def cell(value: Cell) -> str:
     if isinstance(value, (int, float)):
         return repr(value) if isinstance(value, float) else str(value)
     # Control characters (ESC sequences) are shown, never passed to whoever cats the file.
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    text = visible(value)
     return "'" + text if text.startswith(_FORMULA) else text
 
 

@@ -9,13 +9,12 @@ string ever get through. Every string from a log goes through :func:`esc`.
 from __future__ import annotations
 
 import html
-import re
 
 from logsleuth.model import Advice, Evidence, HostReport, Report
 from logsleuth.renderers import svg, view
+from logsleuth.renderers.safe import visible
 from logsleuth.renderers.tables import Cell, summary
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 _STYLE = """
@@ -41,7 +40,7 @@ def esc(value: Cell) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    text = visible(value)
     return html.escape(text, quote=True)
 
 
@@ -86,7 +85,8 @@ def _advice(items: tuple[Advice, ...]) -> str:
         if a.because:
             out.append("<ul>" + "".join(f"<li>because: {esc(b)}</li>" for b in a.because) + "</ul>")
         if a.snippet:
-            out.append(f'<pre class="snippet">{esc(a.snippet)}</pre>')
+            snippet = "\n".join(esc(line) for line in a.snippet.splitlines())
+            out.append(f'<pre class="snippet">{snippet}</pre>')
         if a.evidence:
             out.append(
                 '<pre class="evidence">'

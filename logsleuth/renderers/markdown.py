@@ -10,6 +10,7 @@ import re
 
 from logsleuth.model import Advice, HostReport, Report
 from logsleuth.renderers import view
+from logsleuth.renderers.safe import visible_lines
 from logsleuth.renderers.tables import Cell, summary
 
 # The characters that start markup anywhere in a line (emphasis, code, links, HTML,
@@ -17,11 +18,10 @@ from logsleuth.renderers.tables import Cell, summary
 _PUNCT = re.compile(r"([\\`*_\[\]<>&|~#$@])")
 # What starts a block (list, quote, heading, setext underline) at the start of a line.
 _BLOCK_START = re.compile(r"^(\s*)([-+=])|^(\s*\d+)([.)])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _controls(text: str) -> str:
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return visible_lines(text)
 
 
 def inline(value: Cell) -> str:

@@ -8,6 +8,7 @@ import io
 import pytest
 
 from logsleuth.renderers import render
+from logsleuth.renderers.safe import visible
 from logsleuth.renderers.tables import TABLES
 
 from .conftest import ESC, HOSTILE
@@ -54,7 +55,9 @@ def test_formula_prefixes_are_neutralised_and_text_survives(hostile):
         elif text == ESC:
             assert "\x1b" not in got and "\\x1b[31mred" in got
         else:
-            assert got == text  # quotes, commas, newlines round-trip through RFC 4180
+            # Quotes and commas round-trip through RFC 4180; line breaks and tabs are shown
+            # as escapes, so that `cat` or `column` shows one record per line.
+            assert got == visible(text)
     assert not any(cell.startswith(("=", "+", "@")) for r in rows for cell in r)
     # Numbers stay numbers, negative or not: only text is prefixed.
     assert all(r[header.index("client_port")].isdigit() for r in rows)
