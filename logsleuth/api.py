@@ -16,6 +16,7 @@ from logsleuth import catalogue as catalogue_mod
 from logsleuth.catalogue import Catalogue
 from logsleuth.classify import SSH_CLIENT_PROGRAMS, SSH_PROGRAMS, classify_record, shape_of
 from logsleuth.errors import SourceError
+from logsleuth.keys import with_stable_id
 from logsleuth.model import Connection, Record, Report, SourceInfo, UnmatchedShape
 from logsleuth.readers import READERS, ReadOptions
 from logsleuth.readers.base import parse_zone
@@ -140,24 +141,21 @@ def scan(
         )
         unmatched = _Unmatched()
         batch: list[Connection] = []
-        done: list[Connection] = []
         for source in sources:
             stats = _SourceRun(source, cat, sess, unmatched)
             try:
                 for conn in stats.run(options):
-                    batch.append(conn)
+                    batch.append(with_stable_id(conn))
                     if len(batch) >= 20_000:
                         store.add_connections(batch)
-                        done.extend(batch)
                         batch.clear()
                 store.add_source(stats.info())
             except SourceError as exc:
                 store.add_source(stats.info(exc))
-        batch.extend(sess.finish())
+        batch.extend(map(with_stable_id, sess.finish()))
         store.add_connections(batch)
-        done.extend(batch)
         store.add_unmatched(unmatched.shapes())
-        return build_report(store, settings, done)
+        return build_report(store, settings)
     finally:
         store.close()
 

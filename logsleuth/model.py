@@ -5,8 +5,8 @@ Stages pass iterators of these types, never dicts; only ``store`` sees DuckDB ro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NewType
 
@@ -154,32 +154,6 @@ class CauseCount:
 
 
 @dataclass(frozen=True, slots=True)
-class HostReport:
-    """Per-host rollup."""
-
-    host: str
-    connections: int
-    authenticated: int
-    families: Mapping[str, int]
-    causes: tuple[CauseCount, ...]
-    extra: Mapping[str, object] = field(default_factory=dict)
-    """Further rollups (durations, timeline, diagnosis) keyed by name."""
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """Everything a renderer needs; renderers are pure functions of it."""
-
-    sources: tuple[SourceInfo, ...]
-    hosts: tuple[HostReport, ...]
-    connections: tuple[Connection, ...]
-    unmatched_count: int
-    unmatched: tuple[UnmatchedShape, ...]
-    extra: Mapping[str, object] = field(default_factory=dict)
-    """Report-wide results (advice, findings) keyed by name."""
-
-
-@dataclass(frozen=True, slots=True)
 class Finding:
     """A diagnosis that looks at many connections at once."""
 
@@ -206,3 +180,91 @@ class Advice:
     because: tuple[str, ...]
     """Summaries of the findings or counts behind it."""
     evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DurationStats:
+    """Session length of one family on one host (seconds)."""
+
+    family: str
+    count: int
+    median_s: float
+    p90_s: float
+    max_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class HourCount:
+    """Connections of one family that ended (or began, if open) in one hour."""
+
+    hour: datetime
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyTimeline:
+    """One family's connections per hour on one host."""
+
+    family: str
+    hours: tuple[HourCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HostReport:
+    """Per-host rollup."""
+
+    host: str
+    connections: int
+    """Inbound connections (to this host's sshd)."""
+    authenticated: int
+    families: Mapping[str, int]
+    causes: tuple[CauseCount, ...]
+    abnormal: int = 0
+    """Inbound connections that ended in an abnormal family."""
+    abnormal_share: float | None = None
+    durations: tuple[DurationStats, ...] = ()
+    timeline: tuple[FamilyTimeline, ...] = ()
+    outbound: tuple[CauseCount, ...] = ()
+    """Outbound (``ssh -y`` client) connections by cause."""
+    outbound_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SshdConfigSummary:
+    """The server settings the report used (from ``--sshd-config``)."""
+
+    source: str
+    client_alive_interval: int
+    client_alive_count_max: int
+    login_grace_time: int
+    max_startups: str
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Which ingest runs a stored report stands on (``report`` only, never ``scan``)."""
+
+    runs: int
+    first_run: datetime | None
+    last_run: datetime | None
+    first_line: datetime | None
+    """Time of the earliest connection stored in the window."""
+    last_line: datetime | None
+    silent_sources: tuple[str, ...] = ()
+    """Sources that delivered no line in the window's runs: never read as "no problems"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a renderer needs; renderers are pure functions of it."""
+
+    sources: tuple[SourceInfo, ...]
+    hosts: tuple[HostReport, ...]
+    connections: Sequence[Connection]
+    """Every connection, in a stable order; may be read from the store page by page."""
+    unmatched_count: int
+    unmatched: tuple[UnmatchedShape, ...]
+    advice: tuple[Advice, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    sshd_config: SshdConfigSummary | None = None
+    coverage: Coverage | None = None

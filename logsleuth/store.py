@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -21,28 +21,98 @@ from logsleuth.errors import LogsleuthError, StoreError
 from logsleuth.model import Connection, Evidence, PatternId, SourceInfo, UnmatchedShape
 
 _EVIDENCE = "STRUCT(source VARCHAR, line BIGINT, text VARCHAR)"
-_CONN_COLUMNS = {
-    "id": "BIGINT",
-    "host": "VARCHAR",
-    "direction": "VARCHAR",
-    "client_ip": "VARCHAR",
-    "client_port": "INTEGER",
-    "user": "VARCHAR",
-    "authenticated": "BOOLEAN",
-    "method": "VARCHAR",
-    "start": "TIMESTAMP",
-    "end": "TIMESTAMP",
-    "duration_s": "DOUBLE",
-    "family": "VARCHAR",
-    "cause": "VARCHAR",
-    "pattern_id": "VARCHAR",
-    "failures": "INTEGER",
-    "note": "VARCHAR",
-    "pids": "BIGINT[]",
-    "decisive": _EVIDENCE,
-    "evidence": f"{_EVIDENCE}[]",
-}
+
+
+def _ev(e: Evidence) -> dict[str, Any]:
+    return {"source": e.source, "line": e.line, "text": e.text}
+
+
+def _unev(raw: dict[str, Any] | None) -> Evidence | None:
+    return Evidence(raw["source"], raw["line"], raw["text"]) if raw else None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the ``connections`` table and how a Connection maps to it."""
+
+    name: str
+    sql: str
+    dump: Callable[[Connection], Any]
+    """Connection -> JSON-able value for the bulk load."""
+    load: Callable[[Any], Any] | None = None
+    """Stored value -> the Connection field of the same name; None: derived, not loaded."""
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+#: The one definition of a stored connection: the table, the load and the unload.
+CONNECTION_COLUMNS: tuple[Column, ...] = (
+    Column("id", "BIGINT", lambda c: c.id, _same),
+    Column("host", "VARCHAR", lambda c: c.host, _same),
+    Column("direction", "VARCHAR", lambda c: c.direction, _same),
+    Column("client_ip", "VARCHAR", lambda c: c.client_ip, _same),
+    Column("client_port", "INTEGER", lambda c: c.client_port, _same),
+    Column("user", "VARCHAR", lambda c: c.user, _same),
+    Column("authenticated", "BOOLEAN", lambda c: c.authenticated, bool),
+    Column("method", "VARCHAR", lambda c: c.method, _same),
+    Column("start", "TIMESTAMP", lambda c: _naive(c.start), lambda v: _aware(v)),
+    Column("end", "TIMESTAMP", lambda c: _naive(c.end), lambda v: _aware(v)),
+    Column("duration_s", "DOUBLE", lambda c: c.duration_s),
+    Column("family", "VARCHAR", lambda c: c.family, _same),
+    Column("cause", "VARCHAR", lambda c: c.cause, _same),
+    Column("pattern_id", "VARCHAR", lambda c: c.pattern_id, lambda v: PatternId(v) if v else None),
+    Column("failures", "INTEGER", lambda c: c.failures, lambda v: v or 0),
+    Column("note", "VARCHAR", lambda c: c.note, _same),
+    Column("pids", "BIGINT[]", lambda c: list(c.pids), lambda v: tuple(v or ())),
+    Column("decisive", _EVIDENCE, lambda c: _ev(c.decisive) if c.decisive else None, _unev),
+    Column(
+        "evidence",
+        f"{_EVIDENCE}[]",
+        lambda c: [_ev(e) for e in c.evidence],
+        lambda v: tuple(Evidence(e["source"], e["line"], e["text"]) for e in v or ()),
+    ),
+)
+_CONN_COLUMNS = {c.name: c.sql for c in CONNECTION_COLUMNS}
+_LOADED = tuple(c for c in CONNECTION_COLUMNS if c.load is not None)
+_SELECT = ", ".join(f'"{c.name}"' for c in _LOADED)
+#: The stable order of connections in every report: host, direction, start (unknown first).
+CONNECTION_ORDER = "host, direction, start NULLS FIRST, id"
+
+
+def connections_ddl(table: str = "connections", temporary: bool = False) -> str:
+    """``CREATE TABLE`` for stored connections, generated from :data:`CONNECTION_COLUMNS`."""
+    cols = ",\n    ".join(f'"{c.name}" {c.sql}' for c in CONNECTION_COLUMNS)
+    temp = "TEMPORARY " if temporary else ""
+    return f"CREATE {temp}TABLE IF NOT EXISTS {table} (\n    {cols}\n);\n"
+
+
+def connection_row(c: Connection) -> dict[str, Any]:
+    """A connection as one bulk-load row."""
+    return {col.name: col.dump(c) for col in CONNECTION_COLUMNS}
+
+
+def unload_connection(row: Sequence[Any]) -> Connection:
+    """A row of ``SELECT <loaded columns>`` back into a Connection."""
+    return Connection(
+        **{col.name: col.load(v) for col, v in zip(_LOADED, row, strict=True) if col.load}
+    )
+
+
+def _value(v: Any) -> Any:
+    """A DuckDB value as a model value (aware UTC times, Evidence, tuples)."""
+    if isinstance(v, datetime):
+        return v.replace(tzinfo=UTC) if v.tzinfo is None else v
+    if isinstance(v, list):
+        return tuple(_value(x) for x in v)
+    if isinstance(v, dict) and v.keys() == {"source", "line", "text"}:
+        return Evidence(v["source"], v["line"], v["text"])
+    return v
+
+
 BATCH = 20_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +139,6 @@ def _aware(ts: datetime | None) -> datetime | None:
     return ts.replace(tzinfo=UTC) if ts is not None else None
 
 
-def _ev(e: Evidence) -> dict[str, Any]:
-    return {"source": e.source, "line": e.line, "text": e.text}
-
-
 class Store:
     """A DuckDB database, in memory (``:memory:``) or in a file."""
 
@@ -97,7 +163,7 @@ class Store:
             )
             raise StoreError(f"cannot open database {path}: {exc}", hint) from None
         if not read_only:
-            self.con.execute(sql("schema"))
+            self.con.execute(connections_ddl() + sql("schema"))
             self.con.execute(sql("comments"))
         self._source_seq = 0
 
@@ -130,31 +196,7 @@ class Store:
 
     def add_connections(self, conns: Iterable[Connection]) -> int:
         """Bulk-insert connections."""
-        rows = (
-            {
-                "id": c.id,
-                "host": c.host,
-                "direction": c.direction,
-                "client_ip": c.client_ip,
-                "client_port": c.client_port,
-                "user": c.user,
-                "authenticated": c.authenticated,
-                "method": c.method,
-                "start": _naive(c.start),
-                "end": _naive(c.end),
-                "duration_s": c.duration_s,
-                "family": c.family,
-                "cause": c.cause,
-                "pattern_id": c.pattern_id,
-                "failures": c.failures,
-                "note": c.note,
-                "pids": list(c.pids),
-                "decisive": _ev(c.decisive) if c.decisive else None,
-                "evidence": [_ev(e) for e in c.evidence],
-            }
-            for c in conns
-        )
-        return self._load_ndjson("connections", _CONN_COLUMNS, rows)
+        return self._load_ndjson("connections", _CONN_COLUMNS, map(connection_row, conns))
 
     def add_source(self, info: SourceInfo) -> None:
         """Record what was read from one source."""
@@ -184,7 +226,7 @@ class Store:
         )
 
     def query(self, name: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        """Run ``sql/<name>.sql`` and return all rows."""
+        """Run ``sql/<name>.sql`` and return all rows (raw DuckDB values)."""
         return self.con.execute(sql(name), params or []).fetchall()
 
     def run(self, query: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -210,62 +252,31 @@ class Store:
         ).fetchall()
         return [ColumnDoc(*r) for r in rows]
 
+    def query_as(self, name: str, row: type[T], params: list[Any] | None = None) -> list[T]:
+        """Run ``sql/<name>.sql`` and return its rows as ``row`` dataclasses.
+
+        The query's column names must be the dataclass's fields, in order (a mismatch is
+        a programming error and raises TypeError). Values become model values: aware UTC
+        datetimes, :class:`Evidence` for evidence structs, tuples for lists.
+        """
+        cur = self.con.execute(sql(name), params or [])
+        names = [d[0] for d in cur.description or ()]
+        expected = [f.name for f in fields(row)]  # type: ignore[arg-type]
+        if names != expected:
+            raise TypeError(f"sql/{name}.sql returns {names}, {row.__name__} expects {expected}")
+        return [row(*map(_value, r)) for r in cur.fetchall()]
+
     def sources(self) -> list[SourceInfo]:
         """Every source, in the order read."""
-        return [SourceInfo(*row) for row in self.query("sources")]
+        return self.query_as("sources", SourceInfo)
 
     def unmatched(self) -> tuple[int, list[UnmatchedShape]]:
         """The total of unmatched lines and the most frequent shapes."""
         total = self.con.execute("SELECT coalesce(sum(count), 0) FROM unmatched").fetchone()
-        shapes = [UnmatchedShape(*row) for row in self.query("unmatched")]
-        return int(total[0]) if total else 0, shapes
+        return int(total[0]) if total else 0, self.query_as("unmatched", UnmatchedShape)
 
     def connections(self) -> Iterator[Connection]:
         """Every connection as a model object, in a stable order."""
-        cur = self.con.execute(sql("connections"))
+        cur = self.con.execute(f"SELECT {_SELECT} FROM connections ORDER BY {CONNECTION_ORDER}")
         while rows := cur.fetchmany(5000):
-            for r in rows:
-                (
-                    cid,
-                    host,
-                    direction,
-                    ip,
-                    port,
-                    user,
-                    auth,
-                    method,
-                    start,
-                    end,
-                    family,
-                    cause,
-                    pattern_id,
-                    failures,
-                    note,
-                    pids,
-                    decisive,
-                    evidence,
-                ) = r
-                yield Connection(
-                    id=cid,
-                    host=host,
-                    client_ip=ip,
-                    client_port=port,
-                    user=user,
-                    authenticated=bool(auth),
-                    method=method,
-                    start=_aware(start),
-                    end=_aware(end),
-                    family=family,
-                    cause=cause,
-                    pattern_id=PatternId(pattern_id) if pattern_id else None,
-                    evidence=tuple(
-                        Evidence(e["source"], e["line"], e["text"]) for e in evidence or ()
-                    ),
-                    pids=tuple(pids or ()),
-                    failures=failures or 0,
-                    note=note,
-                    direction=direction,
-                    decisive=Evidence(decisive["source"], decisive["line"], decisive["text"])
-                    if decisive
-                    else None,
-                )
+            yield from map(unload_connection, rows)

@@ -93,3 +93,36 @@ def test_both_framings_give_the_same_connections(reports):
         )
 
     assert key(reports["auth.log"]) == key(reports["auth-precise.log"])
+
+
+def _objects(node, path="$"):
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "properties" in node:
+            yield path, node
+        for k, v in node.items():
+            yield from _objects(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _objects(v, f"{path}[{i}]")
+
+
+def test_the_contract_is_closed():
+    schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+    objects = list(_objects(schema))
+    assert len(objects) > 10
+    for path, node in objects:
+        assert node.get("additionalProperties") is False, f"{path} is open"
+
+
+def test_every_key_of_a_full_report_is_in_the_contract(reports):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+    doc = json.loads(render(reports["auth.log"], "json"))
+    assert doc["advice"] and doc["findings"]
+    ids = {c["id"] for c in doc["connections"]}
+    assert len(ids) == len(doc["connections"])
+    for f in doc["findings"]:
+        assert set(f["connection_ids"]) <= ids
+    doc["connections"][0]["unexpected"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, schema)

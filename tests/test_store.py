@@ -5,13 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from dataclasses import fields
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from logsleuth.errors import StoreError
 from logsleuth.model import Connection, Evidence, PatternId, SourceInfo, UnmatchedShape
-from logsleuth.store import Store
+from logsleuth.rollups import ROLLUPS, CauseRow, LimitDropRow
+from logsleuth.store import CONNECTION_COLUMNS, Store
 
 T = datetime(2026, 11, 3, 8, 0, 0, 123456, tzinfo=UTC)
 
@@ -77,3 +80,78 @@ def test_a_locked_database_is_a_clear_error(tmp_path):
         assert "another logsleuth may be running" in str(exc.value)
     finally:
         holder.communicate("")
+
+
+def _filled_store() -> Store:
+    store = Store()
+    conns = [
+        conn(1),
+        conn(
+            2,
+            client_port=5000,
+            authenticated=False,
+            user=None,
+            family="preauth-probe",
+            cause="preauth-probe/no-banner",
+            end=T,
+            decisive=None,
+        ),
+        conn(3, start=None, end=None, family="open", cause="open", decisive=None),
+        conn(
+            4, direction="outbound", client_port=None, family="host-key", cause="host-key/changed"
+        ),
+        conn(
+            5,
+            authenticated=False,
+            family="auth-failure",
+            cause="auth-failure/failed-auth",
+            failures=3,
+        ),
+        conn(6, authenticated=False, family="server-limit", cause="server-limit/maxstartups"),
+    ]
+    store.add_connections(conns)
+    store.add_source(SourceInfo("a.log", "syslog", 10, 8, 7, 1))
+    store.add_unmatched([UnmatchedShape("odd N", 1, "odd 5")])
+    return store
+
+
+@pytest.mark.parametrize("name", sorted(ROLLUPS))
+def test_every_rollup_reads_as_its_dataclass(name):
+    store = _filled_store()
+    rows = store.query_as(name, ROLLUPS[name])
+    assert rows, f"{name} returned nothing on a store with one of everything"
+    for row in rows:
+        for f in fields(row):
+            value = getattr(row, f.name)
+            assert not isinstance(value, list | dict), (name, f.name, value)
+            if isinstance(value, datetime):
+                assert value.tzinfo is UTC
+    store.close()
+
+
+def test_every_sql_file_is_a_typed_rollup_or_the_schema():
+    files = {p.stem for p in (Path(__file__).parents[1] / "logsleuth" / "sql").glob("*.sql")}
+    assert files - {"schema", "comments"} == set(ROLLUPS)
+
+
+def test_query_as_refuses_a_dataclass_that_does_not_fit():
+    store = _filled_store()
+    with pytest.raises(TypeError, match="by_host.sql returns"):
+        store.query_as("by_host", CauseRow)
+    store.close()
+
+
+def test_typed_rows_carry_model_values():
+    store = _filled_store()
+    (limit,) = store.query_as("limit_drops", LimitDropRow)
+    assert limit.cause == "server-limit/maxstartups"
+    assert limit.evidence == Evidence("a.log", 3, "x")
+    assert limit.first == T.replace(minute=15)  # coalesce(end, start)
+    store.close()
+
+
+def test_the_connections_table_comes_from_the_column_specification():
+    store = Store()
+    cols = [r[0] for r in store.con.execute("DESCRIBE connections").fetchall()]
+    assert cols == [c.name for c in CONNECTION_COLUMNS]
+    store.close()

@@ -7,7 +7,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from logsleuth.model import Connection, Evidence, Report
+from logsleuth.model import (
+    Advice,
+    CauseCount,
+    Connection,
+    Coverage,
+    Evidence,
+    Finding,
+    HostReport,
+    Report,
+)
 from logsleuth.renderers.safe import dumps
 
 SCHEMA = "logsleuth.report/1"
@@ -28,6 +37,7 @@ def evidence_dict(e: Evidence) -> dict[str, Any]:
 def connection_dict(c: Connection) -> dict[str, Any]:
     """A connection as the contract spells it."""
     return {
+        "id": c.id,
         "host": c.host,
         "direction": c.direction,
         "client_ip": c.client_ip,
@@ -47,22 +57,98 @@ def connection_dict(c: Connection) -> dict[str, Any]:
     }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, Evidence):
-        return evidence_dict(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
-    return value
+def _cause(c: CauseCount) -> dict[str, Any]:
+    return {
+        "family": c.family,
+        "cause": c.cause,
+        "count": c.count,
+        "pattern_id": c.pattern_id,
+        "evidence": evidence_dict(c.evidence) if c.evidence else None,
+        "top_client_ips": [{"ip": ip, "count": n} for ip, n in c.top_ips],
+        "top_users": [{"user": u, "count": n} for u, n in c.top_users],
+    }
+
+
+def _host(h: HostReport) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "host": h.host,
+        "connections": h.connections,
+        "authenticated": h.authenticated,
+        "abnormal": h.abnormal,
+        "abnormal_share": h.abnormal_share,
+        "families": dict(h.families),
+        "causes": [_cause(c) for c in h.causes],
+        "durations": {
+            d.family: {
+                "count": d.count,
+                "median_s": d.median_s,
+                "p90_s": d.p90_s,
+                "max_s": d.max_s,
+            }
+            for d in h.durations
+        },
+        "timeline": {
+            t.family: [{"hour": iso_hour(p.hour), "count": p.count} for p in t.hours]
+            for t in h.timeline
+        },
+    }
+    if h.outbound_count:
+        doc["outbound_count"] = h.outbound_count
+        doc["outbound"] = [_cause(c) for c in h.outbound]
+    return doc
+
+
+def iso_hour(ts: datetime) -> str:
+    """An hour as ``2026-11-21T06:00Z``."""
+    return ts.strftime("%Y-%m-%dT%H:00Z")
+
+
+def _number(value: object) -> object:
+    """A finding's number as JSON: times in ISO 8601, everything else as is."""
+    return iso(value) if isinstance(value, datetime) else value
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    """A finding as the contract spells it."""
+    return {
+        "rule": f.rule,
+        "host": f.host,
+        "summary": f.summary,
+        "numbers": {k: _number(v) for k, v in f.numbers.items()},
+        "evidence": [evidence_dict(e) for e in f.evidence],
+        "connection_ids": list(f.connection_ids),
+    }
+
+
+def advice_dict(a: Advice) -> dict[str, Any]:
+    """One piece of advice as the contract spells it."""
+    return {
+        "id": a.id,
+        "host": a.host,
+        "title": a.title,
+        "text": a.text,
+        "snippet": a.snippet,
+        "because": list(a.because),
+        "evidence": [evidence_dict(e) for e in a.evidence],
+    }
+
+
+def _coverage(c: Coverage | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "runs": c.runs,
+        "first_run": iso(c.first_run),
+        "last_run": iso(c.last_run),
+        "first_line": iso(c.first_line),
+        "last_line": iso(c.last_line),
+        "silent_sources": list(c.silent_sources),
+    }
 
 
 def report_dict(report: Report, with_connections: bool = True) -> dict[str, Any]:
     """The whole report as plain JSON-able data (``connections`` last)."""
+    cfg = report.sshd_config
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "sources": [
@@ -79,35 +165,25 @@ def report_dict(report: Report, with_connections: bool = True) -> dict[str, Any]
             }
             for s in report.sources
         ],
-        "hosts": [
-            {
-                "host": h.host,
-                "connections": h.connections,
-                "authenticated": h.authenticated,
-                "families": dict(h.families),
-                "causes": [
-                    {
-                        "family": c.family,
-                        "cause": c.cause,
-                        "count": c.count,
-                        "pattern_id": c.pattern_id,
-                        "evidence": evidence_dict(c.evidence) if c.evidence else None,
-                        "top_client_ips": [{"ip": ip, "count": n} for ip, n in c.top_ips],
-                        "top_users": [{"user": u, "count": n} for u, n in c.top_users],
-                    }
-                    for c in h.causes
-                ],
-                **{k: _plain(v) for k, v in h.extra.items()},
-            }
-            for h in report.hosts
-        ],
+        "hosts": [_host(h) for h in report.hosts],
         "unmatched": {
             "count": report.unmatched_count,
             "shapes": [
                 {"shape": u.shape, "count": u.count, "example": u.example} for u in report.unmatched
             ],
         },
-        **{k: _plain(v) for k, v in report.extra.items()},
+        "advice": [advice_dict(a) for a in report.advice],
+        "findings": [finding_dict(f) for f in report.findings],
+        "sshd_config": None
+        if cfg is None
+        else {
+            "source": cfg.source,
+            "client_alive_interval": cfg.client_alive_interval,
+            "client_alive_count_max": cfg.client_alive_count_max,
+            "login_grace_time": cfg.login_grace_time,
+            "max_startups": cfg.max_startups,
+        },
+        "coverage": _coverage(report.coverage),
     }
     if with_connections:
         doc["connections"] = [connection_dict(c) for c in report.connections]

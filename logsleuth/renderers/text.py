@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from rich import box
 from rich.console import Console
@@ -26,43 +26,35 @@ def sparkline(counts: list[int]) -> str:
     return "".join(_BARS[0 if c == 0 else max(1, round(8 * c / top))] for c in counts)
 
 
-def _hours(series: dict[str, list[dict[str, object]]]) -> list[str]:
-    return sorted({str(p["hour"]) for pts in series.values() for p in pts})
-
-
 def _timeline(console: Console, h: HostReport, cells: int) -> None:
-    series = h.extra.get("timeline")
-    if not isinstance(series, dict) or not series:
+    if not h.timeline:
         return
-    hours = _hours(series)
-    first = datetime.fromisoformat(hours[0].replace("Z", "+00:00"))
-    last = datetime.fromisoformat(hours[-1].replace("Z", "+00:00"))
+    hours = sorted({p.hour for t in h.timeline for p in t.hours})
+    first, last = hours[0], hours[-1]
     span = int((last - first).total_seconds() // 3600) + 1
     per = max(1, -(-span // cells))
     n = -(-span // per)
     console.print(f"timeline, {per} h per cell, from {first:%Y-%m-%d %H:00} UTC:")
-    for fam, pts in series.items():
+    for t in h.timeline:
         counts = [0] * n
-        for p in pts:
-            t = datetime.fromisoformat(str(p["hour"]).replace("Z", "+00:00"))
-            counts[int((t - first) / timedelta(hours=1)) // per] += int(str(p["count"]))
-        console.print(cell(f"  {fam:<20} |{sparkline(counts)}| {sum(counts)}"), soft_wrap=True)
+        for p in t.hours:
+            counts[int((p.hour - first) / timedelta(hours=1)) // per] += p.count
+        console.print(cell(f"  {t.family:<20} |{sparkline(counts)}| {sum(counts)}"), soft_wrap=True)
 
 
 def _durations(console: Console, h: HostReport) -> None:
-    durations = h.extra.get("durations")
-    if not isinstance(durations, dict) or not durations:
+    if not h.durations:
         return
     t = Table(title="session length by family (seconds)", box=box.SIMPLE_HEAD, title_justify="left")
     for col in ("family", "n", "median", "p90", "max"):
         t.add_column(col, justify="left" if col == "family" else "right")
-    for fam, d in durations.items():
+    for d in h.durations:
         t.add_row(
-            cell(fam),
-            str(d["count"]),
-            f"{d['median_s']:.1f}",
-            f"{d['p90_s']:.1f}",
-            f"{d['max_s']:.1f}",
+            cell(d.family),
+            str(d.count),
+            f"{d.median_s:.1f}",
+            f"{d.p90_s:.1f}",
+            f"{d.max_s:.1f}",
         )
     console.print(t)
 
@@ -132,7 +124,7 @@ def _host(console: Console, h: HostReport) -> None:
             f"{share} ended abnormally"
         )
     else:
-        summary = f"no inbound connections; {h.extra.get('outbound_count', 0)} outbound"
+        summary = f"no inbound connections; {h.outbound_count} outbound"
     console.print(cell(f"host {h.host}:", style="bold"), Text(summary))
     if h.causes:
         console.print(_cause_table("how connections ended", h.causes))
@@ -145,9 +137,8 @@ def _host(console: Console, h: HostReport) -> None:
                     highlight=False,
                 )
                 console.print(cell(f"    {c.evidence.text}"), highlight=False, soft_wrap=True)
-    outbound = h.extra.get("outbound")
-    if isinstance(outbound, tuple) and outbound:
-        console.print(_cause_table("outbound ssh (this host as a client)", outbound))
+    if h.outbound:
+        console.print(_cause_table("outbound ssh (this host as a client)", h.outbound))
     _timeline(console, h, 72)
     console.print()
 
@@ -204,13 +195,11 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
                 )
             )
     console.print()
-    advice = report.extra.get("advice", ())
-    if report.hosts and isinstance(advice, tuple):
-        _advice(console, advice)
-    findings = report.extra.get("findings", ())
-    if isinstance(findings, tuple) and findings:
+    if report.hosts:
+        _advice(console, report.advice)
+    if report.findings:
         console.print(Text("findings across connections", style="bold underline"))
-        for f in findings:
+        for f in report.findings:
             console.print(cell(f"  [{f.host}] {f.rule}: {f.summary}"), soft_wrap=True)
         console.print()
     for h in report.hosts:

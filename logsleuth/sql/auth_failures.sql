@@ -1,7 +1,7 @@
 -- Failed authentication per host and address: connections, attempts, users tried.
 SELECT host, client_ip, count(*) AS connections, sum(failures) AS attempts,
        count(DISTINCT "user") AS users, min(start) AS first, max(coalesce("end", start)) AS last,
-       arg_min(decisive, start) AS evidence
+       first(decisive ORDER BY start, id) AS evidence
 FROM connections
 WHERE direction = 'inbound' AND family = 'auth-failure' AND client_ip IS NOT NULL
 GROUP BY host, client_ip

@@ -3,7 +3,8 @@
 SELECT host, direction, family, cause,
        count(*)                                        AS n,
        mode(pattern_id)                                AS pattern_id,
-       arg_min(decisive, id) FILTER (WHERE decisive IS NOT NULL) AS evidence
+       first(decisive ORDER BY start NULLS FIRST, id) FILTER (WHERE decisive IS NOT NULL)
+                                                       AS evidence
 FROM connections
 GROUP BY host, direction, family, cause
 ORDER BY host, direction DESC, n DESC, family, cause;

@@ -1,6 +1,6 @@
 -- Connections that closed before authenticating, per host and address, in time order.
-SELECT host, client_ip, list(start ORDER BY start) AS starts, list(id ORDER BY start) AS ids,
-       arg_min(decisive, start) AS evidence
+SELECT host, client_ip, list(start ORDER BY start, id) AS starts, list(id ORDER BY start, id) AS ids,
+       first(decisive ORDER BY start, id) AS evidence
 FROM connections
 WHERE direction = 'inbound' AND family = 'preauth-probe' AND client_ip IS NOT NULL
   AND start IS NOT NULL

@@ -15,11 +15,11 @@ def scan(log: Log, tmp_path, **kw):
 
 
 def findings(report, rule):
-    return [f for f in report.extra["findings"] if f.rule == rule]
+    return [f for f in report.findings if f.rule == rule]
 
 
 def advice(report, aid):
-    return [a for a in report.extra["advice"] if a.id == aid]
+    return [a for a in report.advice if a.id == aid]
 
 
 def sessions(log, n, *, ips, start, gap, dur, end, host="h", pid0=1000, port0=50000):

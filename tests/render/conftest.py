@@ -18,8 +18,11 @@ from logsleuth.model import (
     Advice,
     CauseCount,
     Connection,
+    DurationStats,
     Evidence,
+    FamilyTimeline,
     HostReport,
+    HourCount,
     PatternId,
     Report,
     SourceInfo,
@@ -114,28 +117,25 @@ def hostile_report() -> Report:
         )
         for c in conns
     )
-    timeline = {
-        "auth-failure": [
-            {"hour": f"2026-11-03T{8 + i // 4:02d}:00Z", "count": 1} for i in range(18)
-        ],
-        SCRIPT: [{"hour": "2026-11-03T09:00Z", "count": 2}],
-    }
+    timeline = (
+        FamilyTimeline(
+            "auth-failure",
+            tuple(HourCount(datetime(2026, 11, 3, 8 + i // 4, tzinfo=UTC), 1) for i in range(18)),
+        ),
+        FamilyTimeline(SCRIPT, (HourCount(datetime(2026, 11, 3, 9, tzinfo=UTC), 2),)),
+    )
     host = HostReport(
         "web01",
         len(conns),
         0,
         {"auth-failure": len(conns)},
         causes,
-        {
-            "abnormal": 0,
-            "abnormal_share": 0.0,
-            "durations": {
-                "auth-failure": {"count": len(conns), "median_s": 9.0, "p90_s": 16.0, "max_s": 18.0}
-            },
-            "timeline": timeline,
-        },
+        abnormal=0,
+        abnormal_share=0.0,
+        durations=(DurationStats("auth-failure", len(conns), 9.0, 16.0, 18.0),),
+        timeline=timeline,
     )
-    evil_host = HostReport(SCRIPT, 0, 0, {}, (), {"outbound_count": 0})
+    evil_host = HostReport(SCRIPT, 0, 0, {}, ())
     advice = tuple(
         Advice(
             id="hostile",
@@ -154,7 +154,7 @@ def hostile_report() -> Report:
         connections=tuple(conns),
         unmatched_count=len(HOSTILE),
         unmatched=tuple(UnmatchedShape(text, 1, text) for text in HOSTILE),
-        extra={"advice": advice, "findings": ()},
+        advice=advice,
     )
 
 

@@ -44,7 +44,7 @@ def test_sample_report_is_self_contained_with_charts(sample_report):
                 assert value == "http://www.w3.org/2000/svg"  # a namespace name, never fetched
     assert "url(" not in doc and "@import" not in doc
     classes = [a.get("class") for t, a in p.tags if t == "svg"]
-    hosts_with_timeline = [h for h in sample_report.hosts if h.extra.get("timeline")]
+    hosts_with_timeline = [h for h in sample_report.hosts if h.timeline]
     assert classes.count("chart timeline") == len(hosts_with_timeline) > 0
     assert classes.count("chart lengths") >= 1
     text = "".join(p.text)

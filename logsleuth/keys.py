@@ -1,0 +1,32 @@
+"""Stable connection ids: the same connection gets the same id in every run.
+
+An id is a hash of what cannot change once a connection has begun: its host, direction,
+first line (as cited, with its time, program and pid) and client address. It does not
+depend on the order connections settle in, on where a run stopped, or on the file name
+the first line was read from (a rotated file keeps its ids). 53 bits, so that it is
+exact in every JSON reader (JavaScript numbers included).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+from logsleuth.model import Connection
+
+ID_BITS = 53
+
+
+def stable_id(c: Connection) -> int:
+    """The connection's stable id."""
+    first = c.evidence[0].text if c.evidence else ""
+    key = "\x1f".join(
+        (c.host, c.direction, first, c.client_ip or "", str(c.client_port or ""))
+    ).encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2b(key, digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> (64 - ID_BITS)
+
+
+def with_stable_id(c: Connection) -> Connection:
+    """The connection with its stable id."""
+    return replace(c, id=stable_id(c))
