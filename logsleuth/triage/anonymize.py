@@ -87,6 +87,22 @@ _USER_CONTEXTS = [
         r"\buser (\S+) (?:from|[0-9A-Fa-f:.]+ port)",
     )
 ]
+# The server's software string (it names the distribution and its patch level).
+_SOFTWARE_CONTEXTS = [
+    re.compile(r"remote software version (.+)$"),
+    re.compile(r"(?:Remote|Server) version: SSH-[\d.]+-(.+)$"),
+]
+# Key comments (often a person's name or mail address) where ssh and ssh-add print them.
+_KEY_ID = re.compile(
+    r"(?:Offering (?:[A-Z0-9-]+ )?public key|Server accepts key|Will attempt key|"
+    r"Trying private key|Authentication succeeded \(publickey\) using): "
+    r"(?P<id>.+?) (?:[A-Z0-9-]+(?:-CERT)?) SHA256:"
+)
+_COMMENT_CONTEXTS = [
+    re.compile(r"Identity added: \S+ \((.+)\)$"),
+    re.compile(r"^\d+ SHA256:\S+ (.+) \([A-Z0-9-]+\)$"),
+    re.compile(r"with the key named (.+), but \w+ does not provide"),
+]
 _USER_AT_HOST = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)@(\[?[A-Za-z0-9][\w.:-]*\]?)")
 _HOME_RE = r"(?P<home>/home/|/Users/|/var/home/|[A-Za-z]:\\Users\\)(?P<homeuser>[^/\\\s'\"]+)"
 _ROOT_RE = r"(?P<root>(?<![\w/])/root)(?=[/\s'\"]|$)"
@@ -105,6 +121,8 @@ class Anonymizer:
         self.key = key or _RUN_KEY
         self.hosts: set[str] = set()
         self.users: set[str] = set()
+        self.literals: dict[str, str] = {}
+        """Other values to hide, by kind: ``software``, ``comment``."""
         self._rx: re.Pattern[str] | None = None
 
     def _digest(self, kind: str, value: str) -> bytes:
@@ -143,7 +161,22 @@ class Anonymizer:
                 self._add_host(m.group(0))
             for m in re.finditer(_HOME_RE, line):
                 self.add_user(m.group("homeuser"))
+            for rx in _SOFTWARE_CONTEXTS:
+                for m in rx.finditer(line):
+                    self._add_literal("software", m.group(1))
+            for m in _KEY_ID.finditer(line):
+                key_id = m.group("id")
+                if not key_id.startswith(("/", "~", "\\")) and not re.match(r"[A-Za-z]:", key_id):
+                    self._add_literal("comment", key_id)
+            for rx in _COMMENT_CONTEXTS:
+                for m in rx.finditer(line):
+                    self._add_literal("comment", m.group(1))
         self._rx = None
+
+    def _add_literal(self, kind: str, value: str) -> None:
+        value = value.strip()
+        if len(value) >= 3:
+            self.literals.setdefault(value, kind)
 
     def _add_host(self, host: str) -> None:
         host = host.strip("[]'\".,:;()")
@@ -164,6 +197,9 @@ class Anonymizer:
         if self._rx is None:
             names = sorted(self.hosts | self.users, key=len, reverse=True)
             alts = [_FP_RE, _HOME_RE, _ROOT_RE, _IP6, _IP4]
+            if self.literals:
+                lits = sorted(self.literals, key=len, reverse=True)
+                alts.insert(0, "(?P<lit>" + "|".join(re.escape(x) for x in lits) + ")")
             if names:
                 joined = "|".join(re.escape(n) for n in names)
                 alts.append(rf"(?P<name>(?<![\w.-])(?:{joined})(?![\w-]|\.\w))")
@@ -177,6 +213,8 @@ class Anonymizer:
     def _replace(self, m: re.Match[str]) -> str:
         kind = m.lastgroup or ""
         value = m.group(0)
+        if kind == "lit":
+            return self.pseudonym(self.literals[value], value)
         if kind in ("sha", "blob"):
             return self.pseudonym(kind, value)
         if kind == "md5":
@@ -193,7 +231,11 @@ class Anonymizer:
                 return self.pseudonym(kind, core) + value[len(core) :]
             return value
         if kind == "ip4":
-            return self.pseudonym(kind, value) if _is_ip(value) else value
+            # ssh also accepts leading zeros (010.020.030.040): hide those too.
+            parts = value.split(".")
+            if all(int(x) <= 255 for x in parts):
+                return self.pseudonym(kind, ".".join(str(int(x)) for x in parts))
+            return value
         if value in self.users and value not in self.hosts:
             return self.pseudonym("user", value)
         return self.pseudonym("host", value)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from logsleuth.errors import SourceError
 from logsleuth.model import Connection
 from logsleuth.triage.diagnose import Finding
 
@@ -51,6 +52,10 @@ def load_connections(paths: Sequence[str]) -> list[Connection]:
     from logsleuth import api  # imported here: it pulls in DuckDB
 
     report = api.scan(list(paths))
+    # A server log that cannot be read is an error, as in `scan`: never "no match".
+    for src in report.sources:
+        if src.error:
+            raise SourceError(src.path, src.error, src.hint)
     return sorted(
         report.connections, key=lambda c: (c.start or datetime.min.replace(tzinfo=UTC), c.id)
     )

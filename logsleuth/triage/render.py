@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from logsleuth.errors import LogsleuthError
+from logsleuth.renderers.markdown import fence, inline
 from logsleuth.renderers.safe import json_escape, visible_lines
 from logsleuth.triage.result import TriageResult, verdict
 from logsleuth.triage.stages import STAGE_TEXT
 
 SCHEMA = "logsleuth.triage/1"
+
 FORMATS = ("text", "json", "markdown")
 
 
@@ -112,41 +114,39 @@ def render_text(results: Sequence[TriageResult]) -> str:
 
 
 def render_markdown(results: Sequence[TriageResult]) -> str:
-    """Markdown for a ticket: a table per attempt, evidence and fix in code blocks."""
+    """Markdown for a ticket: a table per attempt, evidence and fix in code blocks.
+
+    Text from the paste is escaped in prose and fenced with a fence longer than any
+    backtick run in it, so a paste cannot add markup, links or HTML.
+    """
     out = ["# SSH connection triage", ""]
     for r in results:
-        out.append(f"## {_title(r, len(results))}")
+        out.append(f"## {inline(_title(r, len(results)))}")
         out.append("")
         out.append("| stage | family | cause |")
         out.append("|---|---|---|")
         out.append(f"| `{r.stage}` | `{r.family}` | `{r.cause}` |")
         out.append("")
-        out.append(f"**{r.summary}**")
+        out.append(f"**{inline(r.summary)}**")
         out.append("")
-        out.append(r.explanation)
+        out.append(inline(r.explanation))
         out.append("")
         if r.evidence:
             out.append("Evidence:")
             out.append("")
-            out.append("```text")
-            out.extend(f"{no:>5}: {text}" for no, text in r.evidence)
-            out.append("```")
+            out.append(fence("\n".join(f"{no:>5}: {t}" for no, t in r.evidence), "text").rstrip())
             out.append("")
-        out.append(f"**Fix.** {r.remedy_text}")
+        out.append(f"**Fix.** {inline(r.remedy_text)}")
         out.append("")
         if r.remedy_snippet:
-            out.append("```text")
-            out.append(r.remedy_snippet)
-            out.append("```")
+            out.append(fence(r.remedy_snippet, "text").rstrip())
             out.append("")
-        out.append(f"**Confirm in the server's log.** {r.confirm}")
+        out.append(f"**Confirm in the server's log.** {inline(r.confirm)}")
         out.append("")
         if r.server_view:
             out.append("What the server saw:")
             out.append("")
-            out.append("```text")
-            out.append(r.server_view)
-            out.append("```")
+            out.append(fence(r.server_view, "text").rstrip())
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 

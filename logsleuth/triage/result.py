@@ -94,7 +94,7 @@ def build_result(
         port=f.port,
         client=f.client,
         client_version=f.version,
-        server_software=f.server_software,
+        server_software=opt(f.server_software),
         pattern_id=finding.decisive.pid if finding.decisive is not None else None,
         lines=(hits[0].line.no, hits[-1].line.no) if hits else (0, 0),
         duration_s=f.duration_s if f.duration_s is not None else f.session_seconds,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from logsleuth.families import FAMILIES
+from logsleuth.renderers.markdown import inline
 from logsleuth.triage import render_triage, triage_text
 
 HERE = Path(__file__).resolve().parent
@@ -73,7 +74,7 @@ def test_every_format_renders(case):
     md = render_triage(results, "markdown")
     for r in results:
         assert r.cause in text and f"`{r.cause}`" in md
-        assert r.summary in text and r.summary in md
+        assert r.summary in text and inline(r.summary) in md
 
 
 def _originals(text: str, private: list[str]) -> set[str]:
