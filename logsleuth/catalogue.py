@@ -31,6 +31,7 @@ ROLES: dict[str, str] = {
     "drop": "the listener refused a connection before forking (MaxStartups, penalty)",
     "pid-end": "the listener ended the connection of process `pid`",
     "server": "about the whole server (signal, listening, restart)",
+    "host": "about the whole host: a reboot or power-off kills every connection on it",
     "info": "context only",
 }
 SIDES = ("server", "client")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from logsleuth import api
@@ -180,3 +182,183 @@ def test_maxstartups_drop_is_a_connection_with_the_port_of_the_drop_line(tmp_pat
     c6 = only(r, client_port=43001)
     assert (c6.family, c6.client_ip) == ("server-limit", "2001:db8::7")
     assert "penalty" in c6.cause
+
+
+# --- keyed on the process (issue: real servers' logs) ---------------------------------
+
+
+def test_lines_without_a_port_stay_with_their_own_pid(tmp_path):
+    log = Log()
+    ip = "203.0.113.60"
+    # Process 100 logs its port-less lines first; process 102 (another connection of the
+    # same attacker) starts while 100 is still open.
+    log.add(
+        0,
+        "h",
+        "sshd",
+        100,
+        f"Address {ip} maps to x.example, but this does not map back to the address"
+        " - POSSIBLE BREAK-IN ATTEMPT!",
+    )
+    log.add(0, "h", "sshd", 100, f"Invalid user a from {ip}")
+    log.add(1, "h", "sshd", 102, f"Invalid user b from {ip}")
+    log.add(2, "h", "sshd", 100, f"Failed password for invalid user a from {ip} port 4000 ssh2")
+    log.add(3, "h", "sshd", 102, f"Failed password for invalid user b from {ip} port 4002 ssh2")
+    log.add(
+        3,
+        "h",
+        "sshd",
+        102,
+        "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh "
+        f"ruser= rhost={ip}",
+    )
+    r = scan(log, tmp_path)
+    assert sorted(c.pids for c in r.connections) == [(100,), (102,)]
+    a = only(r, client_port=4000)
+    assert (a.user, a.failures, len(a.evidence)) == ("a", 1, 3)
+    b = only(r, client_port=4002)
+    assert (b.user, len(b.evidence)) == ("b", 3)
+
+
+def test_reused_pid_after_an_end_line_or_a_login_is_a_new_connection(tmp_path):
+    log = Log()
+    log.add(0, "h", "sshd", 200, "Connection closed by 192.0.2.70 port 5000 [preauth]")
+    # Same pid, same address, a minute later: the first process had ended.
+    log.add(60, "h", "sshd", 200, "Connection closed by 192.0.2.70 port 5001 [preauth]")
+    info_session(log, 100, "h", 300, 301, "192.0.2.71", 5002, "ann", "open", 0)
+    # Forty hours later the monitor's pid fails a login from another address.
+    log.add(40 * 3600, "h", "sshd", 300, "Invalid user x from 192.0.2.99 port 6000")
+    log.add(
+        40 * 3600 + 2,
+        "h",
+        "sshd",
+        300,
+        "Connection closed by invalid user x 192.0.2.99 port 6000 [preauth]",
+    )
+    r = scan(log, tmp_path)
+    assert only(r, client_port=5000).family == "preauth-probe"
+    assert only(r, client_port=5001).family == "preauth-probe"
+    login = only(r, client_port=5002)
+    assert (login.family, login.user, login.authenticated) == ("open", "ann", True)
+    attack = only(r, client_port=6000)
+    assert (attack.family, attack.authenticated) == ("auth-failure", False)
+
+
+def test_old_child_without_port_links_to_its_monitor_by_fork_order(tmp_path):
+    log = Log()
+    log.add(0, "h", "sshd", 846, "Accepted publickey for f from 94.136.7.161 port 59190 ssh2")
+    log.add(1, "h", "sshd", 848, "Received disconnect from 94.136.7.161: 11: disconnected by user")
+    # A port-less line from another address is not that child.
+    log.add(2, "h", "sshd", 850, "Received disconnect from 198.51.100.9: 11:  [preauth]")
+    r = scan(log, tmp_path)
+    s = only(r, client_port=59190)
+    assert (s.family, s.pids) == ("clean-exit", (846, 848))
+    assert only(r, client_ip="198.51.100.9").pids == (850,)
+
+
+def test_unlogged_restart_ends_the_sessions_it_killed_and_not_the_survivors(tmp_path):
+    log = Log()
+    log.add(0, "h", "sshd", 900, "Server listening on 0.0.0.0 port 22.")
+    info_session(log, 10, "h", 979, 980, "192.0.2.80", 7000, "ygh", "open", 0)
+    info_session(log, 20, "h", 990, 991, "192.0.2.81", 7001, "zed", "open", 0)
+    # A new listener pid and no stop line: the host went down.
+    log.add(600, "h", "sshd", 969, "Server listening on 0.0.0.0 port 22.")
+    # ...except that zed's session logs its clean end later: it survived.
+    log.add(
+        700,
+        "h",
+        "sshd",
+        991,
+        "Received disconnect from 192.0.2.81 port 7001:11: disconnected by user",
+    )
+    # The killed session's pid comes back after the boot.
+    info_session(log, 900, "h", 979, 981, "192.0.2.80", 7002, "ygh", "clean", 30)
+    r = scan(log, tmp_path)
+    killed = only(r, client_port=7000)
+    assert (killed.family, killed.cause) == ("server-shutdown", "server-shutdown/restart-unlogged")
+    assert killed.decisive is not None and "Server listening" in killed.decisive.text
+    assert killed.evidence[-1] == killed.decisive
+    assert only(r, client_port=7001).family == "clean-exit"
+    assert only(r, client_port=7002).family == "clean-exit"
+
+
+def test_boot_marker_and_logind_reboot_end_what_they_killed(tmp_path):
+    from logsleuth.catalogue import load
+    from logsleuth.classify import classify_record
+    from logsleuth.model import Record
+    from logsleuth.sessionize import BOOT_PROGRAM, Sessionizer
+    from tests.synth import T0
+
+    cat = load()
+
+    def ev(t, prog, pid, msg):
+        return classify_record(Record(T0 + timedelta(seconds=t), "h", prog, pid, msg, "j", t), cat)
+
+    s = Sessionizer()
+    events = [
+        ev(0, "sshd", 1, "Server listening on 0.0.0.0 port 22."),
+        ev(5, "sshd", 10, "Accepted password for a from 192.0.2.1 port 1 ssh2"),
+        ev(6, "sshd", 20, "Accepted password for b from 192.0.2.2 port 2 ssh2"),
+        ev(100, "sshd", 10, "pam_unix(sshd:session): session closed for user a"),
+        ev(100, "sshd", 1, "Received signal 15; terminating."),
+        ev(230, BOOT_PROGRAM, None, "-- Boot 0123abcd --"),
+        ev(231, "sshd", 2, "Server listening on 0.0.0.0 port 22."),
+        ev(240, "sshd", 30, "Accepted password for c from 192.0.2.3 port 3 ssh2"),
+        ev(300, "systemd-logind", 5, "System is powering down."),
+        ev(301, "sshd", 30, "pam_unix(sshd:session): session closed for user c"),
+    ]
+    out = [c for e in events for c in s.feed(e)] + list(s.finish())
+    by_user = {c.user: c for c in out}
+    assert by_user["a"].cause == "server-shutdown/reboot"  # closed at the stop of a reboot
+    assert by_user["b"].cause == "server-shutdown/reboot"  # still open at the marker
+    assert by_user["b"].decisive is not None and "-- Boot" in by_user["b"].decisive.text
+    assert by_user["b"].end == T0 + timedelta(seconds=100)  # the host's last sign of life
+    assert by_user["c"].cause == "server-shutdown/power-off"
+
+
+def test_service_stop_is_told_apart_from_a_reboot(tmp_path):
+    log = Log()
+    info_session(log, 0, "h", 90, 91, "192.0.2.8", 41003, "gina", "pam-only", 50)
+    log.add(50, "h", "sshd", 1, "Received signal 15; terminating.")
+    log.add(51, "h", "sshd", 2, "Server listening on 0.0.0.0 port 22.")
+    c = only(scan(log, tmp_path), client_port=41003)
+    assert (c.family, c.cause) == ("server-shutdown", "server-shutdown/sshd-stopped")
+
+
+def test_state_round_trip_gives_the_same_connections():
+    import json
+
+    from logsleuth.catalogue import load
+    from logsleuth.classify import classify_record
+    from logsleuth.model import Record
+    from logsleuth.readers.syslog_header import parse_line
+    from logsleuth.sessionize import Sessionizer
+
+    log = Log()
+    verbose_session(log, 0, "a", 500, 507, "198.51.100.7", 50122, "alice", "clean", 600)
+    brute(log, 100, "a", 60, "203.0.113.50", 50500, "admin")
+    info_session(log, 200, "a", 300, 301, "203.0.113.9", 40000, "bob", "keepalive", 900)
+    cat = load()
+    events = []
+    for n, line in enumerate(log.text().splitlines(), 1):
+        h = parse_line(line, 2026)
+        assert h is not None
+        rec = Record(h.ts, h.host, h.program, h.pid, h.message, "x", n)
+        events.append(classify_record(rec, cat))
+
+    def key(c):
+        return (c.client_port, c.family, c.cause, c.pids, c.start, c.end, c.evidence)
+
+    whole = Sessionizer()
+    full = [c for e in events for c in whole.feed(e)] + list(whole.finish())
+    for cut in (3, len(events) // 2, len(events) - 2):
+        first = Sessionizer()
+        got = [c for e in events[:cut] for c in first.feed(e)]
+        state = json.loads(json.dumps(first.export_state()))
+        second = Sessionizer()
+        second.restore_state(state)
+        got += [c for e in events[cut:] for c in second.feed(e)] + list(second.finish())
+        assert sorted(map(key, got)) == sorted(map(key, full))
+        assert sorted(c.id for c in got) == sorted(c.id for c in full)
+    with pytest.raises(ValueError):
+        Sessionizer().restore_state({"version": 0})  # type: ignore[typeddict-item]
