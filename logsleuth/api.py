@@ -167,7 +167,8 @@ class _SourceRun:
         self, source: Source, cat: Catalogue, sess: Sessionizer, unmatched: _Unmatched
     ) -> None:
         self.source, self.cat, self.sess, self.unmatched = source, cat, sess, unmatched
-        self.lines = self.ssh = self.matched = 0
+        self.lines = self.ssh = self.matched = self.flawed = 0
+        self.flaws: set[str] = set()
 
     def run(self, options: ReadOptions) -> Iterator[Connection]:
         """Yield the connections that settle while this source is read."""
@@ -175,6 +176,8 @@ class _SourceRun:
         cat, sess, unmatched = self.cat, self.sess, self.unmatched
         for rec in reader.read(self.source.path, options):
             self.lines += 1
+            if rec.flaws:
+                self._flawed(rec.flaws)
             prog = rec.program
             client = prog in SSH_CLIENT_PROGRAMS
             if prog not in SSH_PROGRAMS and not client:
@@ -183,6 +186,8 @@ class _SourceRun:
                 continue
             self.ssh += 1
             ev = classify_record(rec, cat, "client" if client else "server")
+            if ev.record.flaws is not rec.flaws:
+                self._flawed(ev.record.flaws[len(rec.flaws) :], counted=bool(rec.flaws))
             if ev.pattern_id is None:
                 unmatched.add(rec.message)
             else:
@@ -192,6 +197,10 @@ class _SourceRun:
             else:
                 yield from sess.feed(ev)
 
+    def _flawed(self, names: tuple[str, ...], counted: bool = False) -> None:
+        self.flawed += 0 if counted else 1
+        self.flaws.update(names)
+
     def info(self, err: SourceError | None = None) -> SourceInfo:
         """What was read, and why reading stopped early if it did."""
         note = self.source.note
@@ -199,6 +208,12 @@ class _SourceRun:
             note = "empty: nothing to read"
         elif err is None and self.ssh == 0:
             note = "no ssh lines in this source"
+        if self.flawed:
+            left_out = (
+                f"{self.flawed} line(s) with values out of range "
+                f"({', '.join(sorted(self.flaws))}): those values were left out"
+            )
+            note = f"{note}; {left_out}" if note else left_out
         return SourceInfo(
             self.source.path,
             self.source.reader,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from logsleuth.catalogue import Catalogue, split_envelope
+from logsleuth.limits import MAX_MESSAGE, bad_fields
 from logsleuth.model import Event, Record
 
 #: Programs whose lines are sshd's own (OpenSSH <= 9.7, >= 9.8, >= 10.0, old RHEL PAM).
@@ -20,11 +22,18 @@ def is_ssh(record: Record) -> bool:
 
 def classify_record(record: Record, catalogue: Catalogue, side: str = "server") -> Event:
     """Classify one ssh record; an unmatched one becomes an event with no pattern."""
+    if len(record.message) > MAX_MESSAGE:
+        # Longer than any line sshd writes: not sshd's, and regexes stay linear-time.
+        return Event(record, None, None, None, None, 0, {})
     level, body, phase = split_envelope(record.message)
     hit = catalogue.match(body, side)
     if hit is None:
         return Event(record, None, None, None, None, 0, {}, level, phase)
     p, fields = hit
+    bad = bad_fields(fields)
+    if bad:  # e.g. a port of 2^31 or of 5,000 digits: left out, and noted
+        fields = {k: v for k, v in fields.items() if k not in bad}
+        record = replace(record, flaws=record.flaws + tuple(bad))
     return Event(
         record,
         p.id,

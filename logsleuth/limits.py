@@ -36,6 +36,9 @@ FIELD_MAX: dict[str, int] = {
 MAX_PID = MAX_INT32
 MAX_REPEAT = MAX_INT32
 """``message repeated N times``: a larger N is dropped (the line counts once)."""
+MAX_MESSAGE = 4096
+"""Longest message given to the catalogue: sshd formats its messages in a 1 KiB buffer
+(``MSGBUFSIZ``), so anything longer is not sshd's own and stays unmatched."""
 MAX_COUNT = 2**62
 """Sums such as a connection's failures are capped here, well inside BIGINT."""
 

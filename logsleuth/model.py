@@ -37,6 +37,8 @@ class Record:
     """Journal cursor of the entry, for resumable reads; None for files."""
     priority: int | None = None
     """Syslog priority (0-7) when the source records it."""
+    flaws: tuple[str, ...] = ()
+    """Values left out because they were out of range (``pid``, ``time``, ``port``...)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from typing import Any, TypedDict
 
 from logsleuth import processes
 from logsleuth.families import OPEN
+from logsleuth.limits import MAX_COUNT
 from logsleuth.model import Connection, Event, Evidence, PatternId, Record
 from logsleuth.processes import Writer, WriterTable
 
@@ -485,7 +486,7 @@ class Sessionizer:
             # Only `Failed <method> ...` lines are attempts; `Invalid user` and the PAM
             # lines are further traces of the same attempts.
             if "method" in f:
-                c.failures += r.repeat
+                c.failures = min(c.failures + r.repeat, MAX_COUNT)
             if c.fail_ev is None or ev.priority >= c.fail_ev.priority:
                 c.fail_ev = ev
         elif role in ("end", "drop", "pid-end") or (

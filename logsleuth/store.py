@@ -63,7 +63,7 @@ CONNECTION_COLUMNS: tuple[Column, ...] = (
     Column("family", "VARCHAR", lambda c: c.family, _same),
     Column("cause", "VARCHAR", lambda c: c.cause, _same),
     Column("pattern_id", "VARCHAR", lambda c: c.pattern_id, lambda v: PatternId(v) if v else None),
-    Column("failures", "INTEGER", lambda c: c.failures, lambda v: v or 0),
+    Column("failures", "BIGINT", lambda c: c.failures, lambda v: v or 0),
     Column("note", "VARCHAR", lambda c: c.note, _same),
     Column("pids", "BIGINT[]", lambda c: list(c.pids), lambda v: tuple(v or ())),
     Column("decisive", _EVIDENCE, lambda c: _ev(c.decisive) if c.decisive else None, _unev),

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, BinaryIO, Protocol
 
 from logsleuth.errors import SourceError
+from logsleuth.limits import MAX_REPEAT, bounded_int
 from logsleuth.model import Record
 from logsleuth.readers.base import ReadOptions
 from logsleuth.readers.syslog_header import MONTHS, LocalClock, local_to_utc, parse_fields
@@ -293,7 +294,13 @@ class SyslogReader:
 
     @staticmethod
     def _unframed(
-        text: str, path: str, lineno: int, last: Record | None, year: int, clock: LocalClock
+        text: str,
+        path: str,
+        lineno: int,
+        last: Record | None,
+        year: int,
+        clock: LocalClock,
+        flaws: list[str] | None = None,
     ) -> Record:
         """A line without a header; BSD's ``last message repeated N times`` repeats ``last``."""
         m = _LAST_REPEATED.match(text) if last is not None else None
@@ -302,7 +309,10 @@ class SyslogReader:
         ts = local_to_utc(
             year, MONTHS.get(m.group("mon"), 1), int(m.group("day")), m.group("time"), None, clock
         )
-        return replace(last, ts=ts or last.ts, line=lineno, repeat=int(m.group("n")))
+        repeat = bounded_int(m.group("n"), MAX_REPEAT)
+        if repeat is None and flaws is not None:
+            flaws.append("repeat count")
+        return replace(last, ts=ts or last.ts, line=lineno, repeat=repeat or 1)
 
 
 _DAY = timedelta(days=1)
@@ -411,15 +421,16 @@ def read_syslog_lines(
     ceiling = _NEVER
     started = False
     last: Record | None = None
+    flaws: list[str] = []
     for lineno, raw in enumerate(lines, 1):
         if b"\x00" in raw:
             raw = raw.replace(b"\x00", b"")
         text = raw.decode("utf-8", "replace")
         if text.endswith("\r"):
             text = text.rstrip("\r")
-        f = parse_fields(text, year, clock)
+        f = parse_fields(text, year, clock, flaws)
         if f is None:
-            rec = SyslogReader._unframed(text, path, lineno, last, year, clock)
+            rec = SyslogReader._unframed(text, path, lineno, last, year, clock, flaws)
         else:
             ts, host, prog, pid, msg, priority, yearless = f
             if yearless:
@@ -443,9 +454,14 @@ def read_syslog_lines(
             if msg.startswith("message repeated "):
                 m = _REPEATED.match(msg)
                 if m:
-                    repeat, msg = int(m.group(1)), m.group(2)
+                    repeat, msg = bounded_int(m.group(1), MAX_REPEAT) or 1, m.group(2)
+                    if repeat == 1 and m.group(1) != "1":
+                        flaws.append("repeat count")
             rec = Record(ts, host, prog, pid, msg, path, lineno, repeat, priority=priority)
             last = rec
+        if flaws:  # values out of range were left out: say so
+            rec = replace(rec, flaws=tuple(flaws))
+            flaws.clear()
         yield rec
 
 

@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from logsleuth.limits import MAX_PID, MAX_TIME, MIN_TIME, bounded_int
+
 MONTHS = {
     m: i
     for i, m in enumerate(
@@ -171,13 +173,13 @@ def parse_iso(text: str, clock: LocalClock = CLOCK) -> datetime | None:
     """An RFC 3339 / ISO 8601 time as UTC; a time without an offset is taken as local."""
     try:
         ts = datetime.fromisoformat(text)
-    except ValueError:
+        if ts.tzinfo is None:
+            return clock.to_utc(
+                ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second, ts.microsecond
+            )
+        return ts.astimezone(UTC)
+    except (ValueError, OverflowError):  # year 9999 with a negative offset overflows
         return None
-    if ts.tzinfo is None:
-        return clock.to_utc(
-            ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second, ts.microsecond
-        )
-    return ts.astimezone(UTC)
 
 
 def local_to_utc(
@@ -193,8 +195,33 @@ def local_to_utc(
 Fields = tuple[datetime | None, str | None, str, int | None, str, int | None, bool]
 
 
-def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | None:
-    """Parse a line's header into a :data:`Fields` tuple; None when it has no framing."""
+def _pid(text: str | None, flaws: list[str] | None) -> int | None:
+    """A header's pid; None (and a flaw noted) when it is out of range."""
+    if not text:
+        return None
+    pid = bounded_int(text, MAX_PID)
+    if pid is None and flaws is not None:
+        flaws.append("pid")
+    return pid
+
+
+def _in_range(f: Fields, flaws: list[str] | None) -> Fields:
+    """``f`` with a time outside MIN_TIME..MAX_TIME dropped (and a flaw noted)."""
+    ts = f[0]
+    if ts is None or MIN_TIME <= ts < MAX_TIME:
+        return f
+    if flaws is not None:
+        flaws.append("time")
+    return (None, f[1], f[2], f[3], f[4], f[5], f[6])
+
+
+def parse_fields(
+    line: str, year: int, clock: LocalClock = CLOCK, flaws: list[str] | None = None
+) -> Fields | None:
+    """Parse a line's header into a :data:`Fields` tuple; None when it has no framing.
+
+    A pid or time out of range is left out; its name is appended to ``flaws`` if given.
+    """
     if not line:
         return None
     first = line[0]
@@ -202,22 +229,25 @@ def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | No
         f = _FAST3164.match(line)
         if f is not None and line[:3] in MONTHS and not f.group(5).startswith("[ID "):
             stamp, host, prog, pid, msg = f.groups()
-            return (clock.stamp(year, stamp), host, prog, int(pid), msg, None, True)
+            fields = (clock.stamp(year, stamp), host, prog, _pid(pid, flaws), msg, None, True)
+            return _in_range(fields, flaws)
     elif "0" <= first <= "9":
         f = _FAST3339.match(line)
         if f is not None:
             iso, host, prog, pid, msg = f.groups()
             try:
                 ts: datetime | None = datetime.fromisoformat(iso).astimezone(UTC)
-            except ValueError:
+            except (ValueError, OverflowError):
                 ts = None
-            return (ts, host, prog, int(pid), msg, None, False)
+                if flaws is not None:
+                    flaws.append("time")
+            return _in_range((ts, host, prog, _pid(pid, flaws), msg, None, False), flaws)
     priority: int | None = None
     if first == "<":
         if line.startswith("1 ", line.find(">") + 1):
             m = _RFC5424.match(line)
             if m is not None:
-                return _fields_5424(m, clock)
+                return _in_range(_fields_5424(m, clock, flaws), flaws)
         p = _PRI.match(line)
         if p is None:
             return None
@@ -246,7 +276,7 @@ def parse_fields(line: str, year: int, clock: LocalClock = CLOCK) -> Fields | No
         return None
     if bsd is not None:
         priority = _bsd_severity(bsd)
-    return (ts, host or bhost, prog, int(pid) if pid else None, msg, priority, yearless)
+    return _in_range((ts, host or bhost, prog, _pid(pid, flaws), msg, priority, yearless), flaws)
 
 
 _SEVERITIES = {
@@ -275,7 +305,7 @@ def _bsd_severity(text: str) -> int | None:
     return _SEVERITIES.get(level)
 
 
-def _fields_5424(m: re.Match[str], clock: LocalClock) -> Fields:
+def _fields_5424(m: re.Match[str], clock: LocalClock, flaws: list[str] | None) -> Fields:
     msg = m.group("msg") or ""
     if msg.startswith("\ufeff"):  # RFC 5424 marks UTF-8 messages with a BOM
         msg = msg[1:]
@@ -288,7 +318,7 @@ def _fields_5424(m: re.Match[str], clock: LocalClock) -> Fields:
         None if ts_text == "-" else parse_iso(ts_text, clock),
         None if host == "-" else host,
         "" if prog == "-" else prog,
-        int(pid) if pid.isdigit() else None,
+        _pid(pid, flaws) if pid.isdigit() else None,
         msg,
         int(m.group("pri")) & 7,
         False,

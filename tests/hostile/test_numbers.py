@@ -68,7 +68,7 @@ def test_out_of_range_value_spares_the_scan(tmp_path, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["pid-5000-digits", "port-5000-digits", "repeat-5000-digits", "year-0001-utc"]
+    "name", ["pid-5000-digits", "port-2^31", "repeat-5000-digits", "year-0001-utc"]
 )
 def test_out_of_range_values_are_noted(tmp_path, name):
     bad = tmp_path / "bad.log"
