@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from logsleuth.readers.base import Reader, ReadOptions
 from logsleuth.readers.journal_export import JournalExportReader, JournalJsonReader
+from logsleuth.readers.journal_text import JournalTextReader
 from logsleuth.readers.journald import JournaldReader
 from logsleuth.readers.syslog import SyslogReader
 
@@ -12,6 +13,8 @@ READERS: dict[str, type[Reader]] = {
     "journald": JournaldReader,
     "journal-json": JournalJsonReader,
     "journal-export": JournalExportReader,
+    # Text formats with framing of their own before plain syslog, which they contain.
+    "journalctl": JournalTextReader,
     "syslog": SyslogReader,
 }
 

@@ -1,0 +1,135 @@
+"""Formats people save and paste, each detected from its content and fully classified.
+
+The fixtures in ``tests/data/formats`` are written for these tests in the shapes of real
+output (journalctl, ``systemctl status``, pasted logs, the macOS unified log).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from logsleuth import api
+from logsleuth.classify import SSH_PROGRAMS
+from logsleuth.readers import READERS, ReadOptions
+from logsleuth.readers.journal_text import BOOT_PROGRAM, zone_of
+from logsleuth.readers.sources import expand
+
+DATA = Path(__file__).parent / "data" / "formats"
+
+
+@pytest.fixture(autouse=True)
+def utc_zone():
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def records(name: str, **options: object) -> list:
+    (source,), errors = expand([str(DATA / name)])
+    assert errors == []
+    reader = READERS[source.reader]()
+    return list(reader.read(source.path, ReadOptions(**options)))  # type: ignore[arg-type]
+
+
+# Every fixture: the reader auto-detection picks, and how many sshd lines it holds.
+FIXTURES = {
+    "journalctl-short.txt": ("journalctl", 9),
+    "journalctl-short-iso.txt": ("journalctl", 5),
+    "journalctl-short-precise.txt": ("journalctl", 4),
+    "journalctl-no-entries.txt": ("journalctl", 0),
+    "journalctl-xe.txt": ("journalctl", 5),
+    "journalctl-xe-old.txt": ("journalctl", 5),
+    "systemctl-status-ssh.txt": ("journalctl", 7),
+    "auth-pasted.log": ("syslog", 7),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_detected_and_every_sshd_line_classified(name):
+    reader, ssh = FIXTURES[name]
+    report = api.scan([str(DATA / name)], year=2024)
+    (src,) = report.sources
+    assert (src.reader, src.ssh_lines, src.unmatched, src.error) == (reader, ssh, 0, None)
+    assert src.lines == len((DATA / name).read_text().splitlines())
+
+
+def test_journal_header_gives_zone_and_year_across_new_year():
+    recs = [r for r in records("journalctl-short.txt") if r.program in SSH_PROGRAMS]
+    # CET is UTC+1; the header ends in 2024, so the December lines are 2023's.
+    assert recs[0].ts == utc(2023, 12, 31, 22, 58, 40)
+    assert recs[2].ts == utc(2023, 12, 31, 23, 3, 12)
+    assert recs[-1].ts == utc(2024, 1, 3, 8, 41, 7)
+
+
+def test_boot_markers_carry_the_next_entry_time_and_host():
+    recs = records("journalctl-short.txt")
+    boots = [r for r in recs if r.program == BOOT_PROGRAM]
+    assert [(b.message, b.ts, b.host, b.pid) for b in boots] == [
+        ("-- Reboot --", utc(2023, 12, 31, 23, 11, 30), "nas", None),
+        ("-- Boot 5f0c2a9d8e4b4c71a3e6d2b19f7c0a55 --", utc(2024, 1, 3, 8, 41, 5), "nas", None),
+    ]
+    # Held until the next entry, then yielded before it: the order of the file is kept.
+    lines = [r.line for r in recs]
+    assert lines == sorted(lines)
+
+
+def test_iso_and_precise_forms_keep_their_offsets_and_fractions():
+    iso = [r for r in records("journalctl-short-iso.txt") if r.program == "sshd"]
+    assert iso[0].ts == utc(2024, 3, 25, 14, 14, 2)
+    precise = [r for r in records("journalctl-short-precise.txt") if r.program == "sshd"]
+    assert precise[2].ts == utc(2024, 6, 1, 12, 0, 9, 904711)
+
+
+def test_catalog_lines_of_journalctl_x_are_lines_not_entries():
+    for name in ("journalctl-xe.txt", "journalctl-xe-old.txt"):
+        recs = records(name, year=2024)
+        catalog = [r for r in recs if r.message.startswith(("░░", "--"))]
+        assert catalog and all(r.program == "" and r.ts is None for r in catalog)
+    # A paste that starts inside a catalog block.
+    assert records("journalctl-xe.txt", year=2024)[0].program == ""
+
+
+def test_systemctl_status_takes_zone_and_year_from_its_active_line():
+    recs = [r for r in records("systemctl-status-ssh.txt") if r.program == "sshd"]
+    # Active since Fri 2023-12-29 CET, 4 days ago: the status was taken around Jan 2 2024.
+    assert recs[0].ts == utc(2023, 12, 31, 22, 59, 10)
+    assert recs[-1].ts == utc(2024, 1, 2, 16, 40, 9)
+    prompt = records("systemctl-status-ssh.txt")[0]
+    assert (prompt.program, prompt.message) == ("", "root@web3:~# systemctl status ssh")
+
+
+def test_pasted_syslog_with_prompt_empty_and_bracketed_hosts():
+    recs = records("auth-pasted.log", year=2015)
+    assert recs[0].program == "" and recs[-1].program == ""
+    assert (recs[1].host, recs[1].program, recs[1].pid) == (None, "sshd", 53888)
+    assert {r.host for r in recs[2:-1]} == {"myhost"}
+
+
+def test_zone_abbreviations_resolve_through_given_local_and_known_zones():
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    assert zone_of([("2021-05-08 00:49:10", "CEST")]) == (True, berlin)
+    assert zone_of([("2021-05-08 00:49:10", "UTC")]) == (True, None)  # this machine's (UTC)
+    # An ambiguous abbreviation: --tz settles it when the zone prints it at that time.
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert zone_of([("2024-01-08 10:00:00", "CST")], shanghai) == (True, shanghai)
+    assert zone_of([("2024-01-08 10:00:00", "CST")]) == (True, ZoneInfo("America/Chicago"))
+    found, plus3 = zone_of([("2024-01-08 10:00:00", "+03")])
+    assert found and plus3 is not None and plus3.utcoffset(None).total_seconds() == 10800
+    assert zone_of([("2024-01-08 10:00:00", "XYZT")]) == (False, None)
