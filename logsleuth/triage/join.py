@@ -16,25 +16,8 @@ from datetime import UTC, datetime
 from logsleuth.errors import SourceError
 from logsleuth.model import Connection
 from logsleuth.triage.diagnose import Finding
+from logsleuth.triage.knowledge import knowledge
 
-#: Client causes the client alone cannot pin down; the server's cause replaces them.
-AMBIGUOUS = frozenset(
-    {
-        "unknown/closed-by-remote",
-        "unknown/pre-banner-closed",
-        "unknown/pre-banner-reset",
-        "unknown/pre-banner-text",
-        "server-limit/closed-during-auth",
-        "negotiation-failure/closed-during-kex",
-        "auth-failure/denied",
-        "auth-failure/publickey-rejected",
-        "auth-failure/password-rejected",
-        "unknown/no-error-line",
-        "unknown/server-disconnect",
-    }
-)
-#: Of those, the ones a server cause of the same family still sharpens.
-VAGUE = frozenset({"auth-failure/denied", "unknown/no-error-line", "unknown/server-disconnect"})
 _NOT_DECISIVE = frozenset({"unknown", "open", "session"})
 _MIN_SCORE = 2
 
@@ -155,9 +138,10 @@ def describe(m: Match, summary: str | None = None) -> str:
 def adopt(fd: Finding, m: Match) -> bool:
     """Take the server's family and cause when the client's is ambiguous; True if taken."""
     c = m.connection
-    if fd.cause not in AMBIGUOUS or c.family in _NOT_DECISIVE or c.cause == fd.cause:
+    rules = knowledge().server_log
+    if fd.cause not in rules.ambiguous or c.family in _NOT_DECISIVE or c.cause == fd.cause:
         return False
-    if c.family == fd.family and fd.cause not in VAGUE:
+    if c.family == fd.family and fd.cause not in rules.vague:
         return False
     fd.family, fd.cause = c.family, c.cause
     return True

@@ -73,12 +73,23 @@ class ServerEvidence:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerLog:
+    """Which client causes the connection in a --server-log may replace."""
+
+    ambiguous: frozenset[str]
+    """Causes the client alone cannot pin down: the server's cause replaces them."""
+    vague: frozenset[str]
+    """Of those, the ones a server cause of the same family still sharpens."""
+
+
+@dataclass(frozen=True, slots=True)
 class Knowledge:
     """The triage's refinement rules and id sets."""
 
     rules: tuple[Rule, ...]
     sets: dict[str, frozenset[str]]
     server_evidence: ServerEvidence
+    server_log: ServerLog
 
     def rules_for(self, pid: str) -> list[Rule]:
         """The rules that apply to a decisive line of this entry, in order."""
@@ -189,12 +200,23 @@ def parse(data: dict[str, Any], cat: Catalogue) -> Knowledge:
         for fam in families
         if fam not in FAMILIES
     )
+    log = data.get("server_log", {})
+    ambiguous = _strs(log.get("ambiguous", []), "server_log.ambiguous", problems)
+    vague = _strs(log.get("vague", []), "server_log.vague", problems)
+    for c in ambiguous + vague:
+        _check_cause(c, "triage_refine.toml: server_log", problems)
+    problems.extend(
+        f"triage_refine.toml: server_log: vague {c!r} is not also ambiguous"
+        for c in vague
+        if c not in ambiguous
+    )
     if problems:
         raise CatalogueError(problems)
     return Knowledge(
         tuple(r for r in rules if r is not None),
         sets,
         ServerEvidence(frozenset(replaces), frozenset(families)),
+        ServerLog(frozenset(ambiguous), frozenset(vague)),
     )
 
 
