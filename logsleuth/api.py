@@ -167,7 +167,8 @@ class _SourceRun:
         self, source: Source, cat: Catalogue, sess: Sessionizer, unmatched: _Unmatched
     ) -> None:
         self.source, self.cat, self.sess, self.unmatched = source, cat, sess, unmatched
-        self.lines = self.ssh = self.matched = self.flawed = 0
+        self.lines = self.ssh = self.matched = self.flawed = self.forged = 0
+        self.forger: str | None = None
         self.flaws: set[str] = set()
 
     def run(self, options: ReadOptions) -> Iterator[Connection]:
@@ -177,6 +178,11 @@ class _SourceRun:
         for rec in reader.read(self.source.path, options):
             self.lines += 1
             if rec.flaws:
+                if rec.flaws[0].startswith("forged"):
+                    # Tagged sshd by another program: counted and shown, never used.
+                    self.forged += 1
+                    self.forger = self.forger or rec.flaws[0].removeprefix("forged: ")
+                    continue
                 self._flawed(rec.flaws)
             prog = rec.program
             client = prog in SSH_CLIENT_PROGRAMS
@@ -214,6 +220,12 @@ class _SourceRun:
                 f"({', '.join(sorted(self.flaws))}): those values were left out"
             )
             note = f"{note}; {left_out}" if note else left_out
+        if self.forged:
+            forged = (
+                f"{self.forged} forged sshd entries (tagged sshd by another program, first "
+                f"{self.forger}): not used"
+            )
+            note = f"{note}; {forged}" if note else forged
         return SourceInfo(
             self.source.path,
             self.source.reader,

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, BinaryIO, cast
 
 from logsleuth.errors import SourceError
+from logsleuth.limits import MAX_PID, MAX_USEC, MIN_USEC, bounded_int
 from logsleuth.model import Record
 from logsleuth.readers.base import ReadOptions
 
@@ -51,7 +52,25 @@ RECORD_FIELDS = (
     "PRIORITY",
     "_BOOT_ID",
     "_SYSTEMD_UNIT",
+    "_EXE",
+    "_UID",
 )
+
+#: Every error of a damaged or hostile export starts with this reason.
+CORRUPT = "corrupt journal export"
+CORRUPT_HINT = (
+    "the file was damaged or not written by journalctl; the entries before the damage were read"
+)
+#: A field (or JSON line) longer than this is not a journal entry: journald caps entries
+#: far below it, and reading it would take unbounded memory.
+MAX_FIELD = 16 << 20
+
+# Trusted fields (journald fills them in; the sender cannot) of sshd's own entries.
+_SSHD_COMMS = frozenset(SSHD_IDENTIFIERS)
+_SSHD_EXES = frozenset({"sshd", "sshd-session", "sshd-auth"})
+# Where a system's sshd lives; a non-root process running a binary from elsewhere (a home
+# directory, /tmp) is not sshd whatever it is called.
+_SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/opt/", "/nix/store/", "/snap/")
 
 #: What the export readers keep of an entry (the rest is skipped undecoded).
 _KEEP = frozenset(RECORD_FIELDS) | {"__REALTIME_TIMESTAMP", "__CURSOR"}
@@ -64,6 +83,37 @@ _FIELD_LINE = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*=")
 def is_sshd_unit(unit: str | None) -> bool:
     """Whether a ``_SYSTEMD_UNIT`` is the sshd service or one of its socket-activated units."""
     return unit is not None and (unit in SSHD_UNITS or _SOCKET_UNIT.match(unit) is not None)
+
+
+def corrupt(source: str, what: str) -> SourceError:
+    """The error for an export that cannot be a journal's (read up to the damage)."""
+    return SourceError(source, f"{CORRUPT}: {what}", CORRUPT_HINT)
+
+
+def forged_by(fields: Mapping[str, str]) -> str | None:
+    """Who wrote an entry that claims to be sshd's, when its trusted fields say it was not
+    sshd (``logger -t sshd`` as any user); None when nothing contradicts the identifier.
+
+    SYSLOG_IDENTIFIER is the sender's choice; ``_COMM``, ``_EXE``, ``_UID`` and
+    ``_SYSTEMD_UNIT`` are added by journald. sshd's user child runs as the user (a non-zero
+    ``_UID`` in the user's session scope), so a uid alone proves nothing; a non-root
+    process that is not a system sshd binary, or runs in another service, does.
+    """
+    if fields.get("SYSLOG_IDENTIFIER") not in SSHD_IDENTIFIERS:
+        return None
+    comm, exe, uid, unit = (fields.get(k) for k in ("_COMM", "_EXE", "_UID", "_SYSTEMD_UNIT"))
+    if exe is not None:
+        exe = exe.removesuffix(" (deleted)")  # sshd still running after an upgrade
+    root = uid is None or uid.strip() == "0"
+    if (
+        (comm is not None and comm not in _SSHD_COMMS)
+        or (exe is not None and exe.rpartition("/")[2] not in _SSHD_EXES)
+        or (not root and exe is not None and not exe.startswith(_SYSTEM_DIRS))
+        or (not root and unit is not None and unit.endswith(".service") and not is_sshd_unit(unit))
+    ):
+        shown = (f"{k}={v}" for k, v in (("_COMM", comm), ("_EXE", exe), ("_UID", uid)) if v)
+        return "forged: " + " ".join(shown)
+    return None
 
 
 def is_sshd_entry(identifier: str | None, unit: str | None) -> bool:
@@ -87,8 +137,7 @@ def datetime_to_usec(ts: datetime) -> int:
 def _int(value: str | None) -> int | None:
     if value is None:
         return None
-    value = value.strip()
-    return int(value) if value.isdigit() else None
+    return bounded_int(value.strip())
 
 
 def entry_record(
@@ -98,9 +147,12 @@ def entry_record(
     pid = _int(fields.get("_PID"))
     if pid is None:
         pid = _int(fields.get("SYSLOG_PID"))
+    if pid is not None and pid > MAX_PID:
+        pid = None
     message = fields.get("MESSAGE") or ""
     if "\x00" in message:
         message = message.replace("\x00", "")
+    forged = forged_by(fields)
     return Record(
         ts=usec_to_datetime(usec) if usec is not None else None,
         host=fields.get("_HOSTNAME") or None,
@@ -111,6 +163,7 @@ def entry_record(
         line=line,
         cursor=cursor,
         priority=_int(fields.get("PRIORITY")),
+        flaws=(forged,) if forged else (),
     )
 
 
@@ -150,7 +203,10 @@ def select_records(
     for ordinal, (fields, cursor) in enumerate(entries, 1):
         if not is_sshd_entry(fields.get("SYSLOG_IDENTIFIER"), fields.get("_SYSTEMD_UNIT")):
             continue
-        usec = _int(fields.get("__REALTIME_TIMESTAMP"))
+        stamp = fields.get("__REALTIME_TIMESTAMP")
+        usec = _int(stamp)
+        if stamp is not None and (usec is None or not MIN_USEC <= usec < MAX_USEC):
+            raise corrupt(source, f"entry {ordinal} has the time stamp {stamp[:40]!r}")
         if usec is not None and (
             (since is not None and usec < since) or (until is not None and usec > until)
         ):
@@ -198,7 +254,7 @@ def parse_json_line(raw: bytes) -> dict[str, str] | None:
         return None
     try:
         obj = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested 100,000 deep
         return None
     if not isinstance(obj, dict):
         return None
@@ -208,18 +264,28 @@ def parse_json_line(raw: bytes) -> dict[str, str] | None:
             text = value if isinstance(value, str) else json_value(value)
             if text is not None:
                 out[key] = text
+    if b"\\u" in raw:  # an escaped lone surrogate is no text journalctl writes
+        try:
+            "".join(out.values()).encode("utf-8")
+        except UnicodeEncodeError:
+            return None
     return out
 
 
 def json_entries(fh: IO[bytes], source: str) -> Iterator[tuple[Mapping[str, str], str | None]]:
     """Entries of a ``journalctl -o json`` stream, with their cursors."""
-    for lineno, raw in enumerate(fh, 1):
+    lineno = 0
+    while True:
+        raw = fh.readline(MAX_FIELD + 1)
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) > MAX_FIELD:
+            raise corrupt(source, f"line {lineno} is longer than {MAX_FIELD >> 20} MiB")
         fields = parse_json_line(raw)
         if fields is None:
             if raw.strip():
-                raise SourceError(
-                    source, f"line {lineno} is not a journal JSON object", "is the file truncated?"
-                )
+                raise corrupt(source, f"line {lineno} is not a journal JSON object")
             continue
         yield fields, fields.get("__CURSOR")
 
@@ -255,7 +321,9 @@ def export_entries(fh: IO[bytes], source: str) -> Iterator[tuple[Mapping[str, st
     fields: dict[str, str] = {}
     readline, read = fh.readline, fh.read
     while True:
-        line = readline()
+        line = readline(MAX_FIELD + 1)
+        if len(line) > MAX_FIELD:
+            raise corrupt(source, f"a line longer than {MAX_FIELD >> 20} MiB")
         if not line or line == b"\n":
             if fields:
                 yield fields, fields.get("__CURSOR")
@@ -275,6 +343,8 @@ def export_entries(fh: IO[bytes], source: str) -> Iterator[tuple[Mapping[str, st
         if len(size) != 8:
             raise SourceError(source, "truncated binary field", "is the export complete?")
         (length,) = struct.unpack("<Q", size)
+        if length > MAX_FIELD:  # never allocate what a hostile length asks for (2^63)
+            raise corrupt(source, f"a binary field declares {length} bytes")
         data = read(length)
         if len(data) != length or read(1) != b"\n":
             raise SourceError(source, "truncated binary field", "is the export complete?")

@@ -24,6 +24,7 @@ from types import ModuleType
 from typing import Any, cast
 
 from logsleuth.errors import SourceError
+from logsleuth.limits import MAX_PID, MAX_USEC, MIN_USEC, bounded_int
 from logsleuth.model import Record
 from logsleuth.readers.base import ReadOptions
 from logsleuth.readers.journal_export import (
@@ -32,6 +33,7 @@ from logsleuth.readers.journal_export import (
     SSHD_IDENTIFIERS,
     SSHD_UNITS,
     datetime_to_usec,
+    forged_by,
     is_sshd_unit,
     json_entries,
     no_entries_error,
@@ -263,16 +265,23 @@ def _binding_record(raw: dict[str, Any], usec: int, cursor: str, source: str, li
     program = _first(get("SYSLOG_IDENTIFIER")) or _first(get("_COMM")) or b""
     host = _first(get("_HOSTNAME"))
     priority = _first(get("PRIORITY"))
+    trusted = {
+        k: v.decode("utf-8", "replace")
+        for k in ("SYSLOG_IDENTIFIER", "_COMM", "_EXE", "_UID", "_SYSTEMD_UNIT")
+        if (v := _first(get(k))) is not None
+    }
+    forged = forged_by(trusted)
     return Record(
-        ts=usec_to_datetime(usec),
+        ts=usec_to_datetime(usec) if MIN_USEC <= usec < MAX_USEC else None,
         host=host.decode("utf-8", "replace") if host else None,
         program=program.decode("utf-8", "replace"),
-        pid=int(pid) if pid and pid.isdigit() else None,
+        pid=bounded_int(pid.decode("ascii", "replace"), MAX_PID) if pid else None,
         message=message.rstrip("\n"),
         source=source,
         line=line,
         cursor=cursor,
-        priority=int(priority) if priority and priority.isdigit() else None,
+        priority=int(priority) if priority and priority.isdigit() and len(priority) < 3 else None,
+        flaws=(forged,) if forged else (),
     )
 
 
