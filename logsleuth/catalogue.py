@@ -64,6 +64,7 @@ _OPTIONAL = (
     "stage",
     "precedence",
     "level",
+    "levels",
 )
 _ID_RE = regex.compile(r"^[A-Z][0-9]{3}$")
 _NAME_RE = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -121,6 +122,9 @@ class Pattern:
     stage: str | None = None
     precedence: int = 0
     """Higher is tried first when two entries may match the same message."""
+    levels: tuple[str, ...] = ()
+    """When set, the entry matches only messages written at one of these levels
+    (``debug1``...): after every entry without levels has failed."""
     file: str = ""
     compiled: Any = field(default=None, compare=False, repr=False)
 
@@ -171,11 +175,16 @@ class Catalogue:
                 self._by_id.setdefault(PatternId(alias), p)
         self._index: dict[str, dict[str, list[tuple[Pattern, str]]]] = {}
         self._generic: dict[str, list[tuple[Pattern, str]]] = {}
+        self._by_level: dict[tuple[str, str], list[Pattern]] = {}
         for side in SIDES:
             index: dict[str, list[tuple[Pattern, str]]] = {}
             generic: list[tuple[Pattern, str]] = []
             for p in self.patterns:
                 if p.side != side:
+                    continue
+                if p.levels:
+                    for level in p.levels:
+                        self._by_level.setdefault((side, level), []).append(p)
                     continue
                 word = _first_word(p.regex)
                 entry = (p, literal_prefix(p.regex))
@@ -206,8 +215,14 @@ class Catalogue:
             if body.startswith(prefix)
         ]
 
-    def match(self, body: str, side: str = "server") -> tuple[Pattern, dict[str, str]] | None:
-        """The first entry that fully matches the message body, with its fields."""
+    def match(
+        self, body: str, side: str = "server", level: str | None = None
+    ) -> tuple[Pattern, dict[str, str]] | None:
+        """The first entry that fully matches the message body, with its fields.
+
+        ``level`` is the level :func:`split_envelope` took off the message; entries
+        restricted to levels are tried only for it, after all the others.
+        """
         for p, prefix in self._index[side].get(body.split(" ", 1)[0], ()):
             if body.startswith(prefix):
                 fields = p.match(body)
@@ -219,11 +234,20 @@ class Catalogue:
                 fields = p.match(body)
                 if fields is not None:
                     return p, fields
+        if level is not None:
+            for p in self._by_level.get((side, level), ()):
+                fields = p.match(body)
+                if fields is not None:
+                    return p, fields
         return None
 
-    def match_all(self, body: str, side: str = "server") -> list[Pattern]:
+    def match_all(self, body: str, side: str = "server", level: str | None = None) -> list[Pattern]:
         """Every entry of a side that matches (used to find overlaps)."""
-        return [p for p in self.patterns if p.side == side and p.match(body) is not None]
+        return [
+            p
+            for p in self.patterns
+            if p.side == side and (not p.levels or level in p.levels) and p.match(body) is not None
+        ]
 
 
 def builtin_dir() -> Path:
@@ -266,6 +290,9 @@ def _parse_entry(raw: dict[str, Any], file: str, problems: list[str]) -> Pattern
         cause = str(raw.get(cause_key, ""))
         if not cause.startswith(f"{fam}/"):
             problems.append(f"{where}: {cause_key} {cause!r} must start with '{fam}/'")
+    bad_levels = [v for v in _str_tuple(raw.get("levels")) if not _LEVEL_RE.match(f"{v}: ")]
+    if bad_levels:
+        problems.append(f"{where}: levels {bad_levels} are not error, fatal or debug1-3")
     rx = str(raw["regex"])
     if _NON_RE2.search(rx):
         problems.append(
@@ -315,6 +342,7 @@ def _parse_entry(raw: dict[str, Any], file: str, problems: list[str]) -> Pattern
         postauth_cause=raw.get("postauth_cause"),
         stage=raw.get("stage"),
         precedence=int(raw.get("precedence", 0)),
+        levels=_str_tuple(raw.get("levels")),
         file=file,
         compiled=compiled,
     )
@@ -342,7 +370,10 @@ def check_samples(cat: Catalogue, p: Pattern) -> list[str]:
     problems: list[str] = []
     where = f"{p.file}: {p.id}"
     for s in p.samples:
-        _, body, _ = split_envelope(s.line)
+        level, body, _ = split_envelope(s.line)
+        if p.levels and level not in p.levels:
+            problems.append(f"{where}: sample {s.line!r} is not written at {'/'.join(p.levels)}")
+            continue
         got = p.match(body)
         if got is None:
             problems.append(f"{where}: sample does not match its own regex: {s.line!r}")
@@ -350,19 +381,20 @@ def check_samples(cat: Catalogue, p: Pattern) -> list[str]:
         if got != s.fields:
             problems.append(f"{where}: sample {s.line!r} captured {got}, expected {s.fields}")
         # An overlap is allowed only when this entry is tried first (higher precedence).
+        # Entries restricted to levels come after all others, whatever their precedence.
         others = [
             o.id
-            for o in cat.match_all(body, p.side)
-            if o.id != p.id and o.precedence >= p.precedence
+            for o in cat.match_all(body, p.side, level)
+            if o.id != p.id and o.precedence >= p.precedence and len(o.levels) >= len(p.levels)
         ]
         if others:
             problems.append(f"{where}: sample {s.line!r} also matches {', '.join(others)}")
-        hit = cat.match(body, p.side)
+        hit = cat.match(body, p.side, level)
         if hit is not None and hit[0].id != p.id:
             problems.append(f"{where}: sample {s.line!r} is classified as {hit[0].id}")
     for n in p.nonmatch:
-        _, body, _ = split_envelope(n)
-        hits = [o.id for o in cat.match_all(body, p.side)]
+        level, body, _ = split_envelope(n)
+        hits = [o.id for o in cat.match_all(body, p.side, level)]
         if hits:
             problems.append(f"{where}: near-miss {n!r} matches {', '.join(hits)}")
     return problems

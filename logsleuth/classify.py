@@ -26,7 +26,7 @@ def classify_record(record: Record, catalogue: Catalogue, side: str = "server") 
         # Longer than any line sshd writes: not sshd's, and regexes stay linear-time.
         return Event(record, None, None, None, None, 0, {})
     level, body, phase = split_envelope(record.message)
-    hit = catalogue.match(body, side)
+    hit = catalogue.match(body, side, level)
     if hit is None:
         return Event(record, None, None, None, None, 0, {}, level, phase)
     p, fields = hit

@@ -45,10 +45,10 @@ def explain_line(line: str, cat: Catalogue, side: str | None = None) -> Explanat
     if side is None:
         side = "client" if program in SSH_CLIENT_PROGRAMS else "server"
     level, body, phase = split_envelope(message)
-    hit = cat.match(body, side)
+    hit = cat.match(body, side, level)
     if hit is None and program is None:
         other = "client" if side == "server" else "server"
-        hit = cat.match(body, other)
+        hit = cat.match(body, other, level)
     if hit is not None:
         return Explanation(line, body, program, hit[0], hit[1], level, phase)
     word = body.split(" ", 1)[0]

@@ -22,8 +22,8 @@ def test_entry(pattern):
     assert pattern.samples, "every entry needs at least one sample"
     assert catalogue.check_samples(CAT, pattern) == []
     for sample in pattern.samples:
-        _, body, _ = catalogue.split_envelope(sample.line)
-        hit = CAT.match(body, pattern.side)
+        level, body, _ = catalogue.split_envelope(sample.line)
+        hit = CAT.match(body, pattern.side, level)
         assert hit is not None and hit[0].id == pattern.id
         assert hit[1] == sample.fields
 

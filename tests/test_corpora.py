@@ -169,8 +169,8 @@ pytestmark = pytest.mark.skipif(not FILES, reason=f"no corpora at {CORPORA}")
 
 def classify(message: str) -> tuple[str, dict[str, str]] | None:
     """The id and fields of the entry that matches a message, if any."""
-    _, body, _ = catalogue.split_envelope(message)
-    hit = CAT.match(body, "server")
+    level, body, _ = catalogue.split_envelope(message)
+    hit = CAT.match(body, "server", level)
     return None if hit is None else (hit[0].id, hit[1])
 
 

@@ -56,6 +56,8 @@ FIXTURES = {
     "journalctl-xe-old.txt": ("journalctl", 5),
     "systemctl-status-ssh.txt": ("journalctl", 7),
     "auth-pasted.log": ("syslog", 7),
+    "auth-debug.log": ("syslog", 27),
+    "secure-rhel4.log": ("syslog", 7),
 }
 
 
@@ -133,3 +135,37 @@ def test_zone_abbreviations_resolve_through_given_local_and_known_zones():
     found, plus3 = zone_of([("2024-01-08 10:00:00", "+03")])
     assert found and plus3 is not None and plus3.utcoffset(None).total_seconds() == 10800
     assert zone_of([("2024-01-08 10:00:00", "XYZT")]) == (False, None)
+
+
+def test_debug_lines_are_context_and_the_connection_ends_on_its_own_lines():
+    report = api.scan([str(DATA / "auth-debug.log")], year=2024)
+    (conn,) = report.connections
+    assert (conn.family, conn.cause, conn.client_ip) == (
+        "clean-exit",
+        "clean-exit/disconnected-by-user",
+        "192.0.2.50",
+    )
+    cat = api.load_catalogue()
+    from logsleuth.classify import classify_record
+
+    debug = [
+        classify_record(r, cat)
+        for r in records("auth-debug.log", year=2024)
+        if r.message.startswith("debug")
+    ]
+    # Specific debug entries (kex steps) first, the debug trace entry for the rest.
+    assert {e.role for e in debug} == {"info"} and all(e.pattern_id for e in debug)
+    assert sum(e.pattern_id == "S301" for e in debug) > len(debug) // 2
+
+
+def test_old_pam_tag_lines_pair_the_session():
+    cat = api.load_catalogue()
+    from logsleuth.classify import classify_record
+
+    recs = [r for r in records("secure-rhel4.log", year=2006) if r.program == "sshd(pam_unix)"]
+    assert [classify_record(r, cat).pattern_id for r in recs] == [
+        "P113",
+        "P103",
+        "P111",
+        "P112",
+    ]
