@@ -58,6 +58,10 @@ FIXTURES = {
     "auth-pasted.log": ("syslog", 7),
     "auth-debug.log": ("syslog", 27),
     "secure-rhel4.log": ("syslog", 7),
+    "macos-log-show.txt": ("macos-log", 6),
+    "macos-log-stream.txt": ("macos-log", 3),
+    "macos-log-syslog.txt": ("macos-log", 3),
+    "macos-log-compact.txt": ("macos-log", 3),
 }
 
 
@@ -168,4 +172,37 @@ def test_old_pam_tag_lines_pair_the_session():
         "P103",
         "P111",
         "P112",
+    ]
+
+
+def test_macos_log_styles_give_the_same_records():
+    show = [r for r in records("macos-log-show.txt") if r.program == "sshd"]
+    assert [(r.ts, r.host, r.pid, r.priority) for r in show[:2]] == [
+        (utc(2024, 5, 2, 7, 14, 1, 502115), None, 4410, 5),
+        (utc(2024, 5, 2, 7, 14, 3, 118342), None, 4412, 5),
+    ]
+    assert show[1].message.startswith("Accepted publickey for anna from 192.0.2.44 port 50122")
+    # Library lines inside sshd are not sshd's messages.
+    libs = [r for r in records("macos-log-show.txt") if r.program.startswith("sshd (")]
+    assert {r.program for r in libs} == {"sshd (libsystem_info.dylib)"}
+    assert libs[0].message == "send failed: Invalid argument"
+    syslog_style = [r for r in records("macos-log-syslog.txt") if r.program == "sshd"]
+    assert syslog_style[0].ts == utc(2024, 5, 2, 8, 2, 17, 433918)
+    assert syslog_style[0].host == "localhost"
+    # Compact style has no offset: local time (UTC here, or --tz).
+    from zoneinfo import ZoneInfo
+
+    compact = records("macos-log-compact.txt", tz=ZoneInfo("Europe/Paris"))
+    assert [r.ts for r in compact if r.program == "sshd"][0] == utc(2024, 5, 2, 7, 14, 3, 118000)
+    stream = [r for r in records("macos-log-stream.txt") if r.program == "sshd-session"]
+    assert stream[1].ts == utc(2025, 10, 15, 4, 58, 2, 881630)
+
+
+def test_macos_sessions_are_rebuilt():
+    report = api.scan([str(DATA / "macos-log-show.txt")])
+    ends = sorted((c.client_ip, c.family) for c in report.connections)
+    assert ends == [
+        ("192.0.2.44", "clean-exit"),
+        ("203.0.113.61", "auth-failure"),
+        ("203.0.113.61", "preauth-probe"),
     ]

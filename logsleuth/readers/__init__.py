@@ -6,6 +6,7 @@ from logsleuth.readers.base import Reader, ReadOptions
 from logsleuth.readers.journal_export import JournalExportReader, JournalJsonReader
 from logsleuth.readers.journal_text import JournalTextReader
 from logsleuth.readers.journald import JournaldReader
+from logsleuth.readers.macos_log import MacLogReader
 from logsleuth.readers.syslog import SyslogReader
 
 READERS: dict[str, type[Reader]] = {
@@ -15,6 +16,7 @@ READERS: dict[str, type[Reader]] = {
     "journal-export": JournalExportReader,
     # Text formats with framing of their own before plain syslog, which they contain.
     "journalctl": JournalTextReader,
+    "macos-log": MacLogReader,
     "syslog": SyslogReader,
 }
 
