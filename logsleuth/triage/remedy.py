@@ -20,6 +20,7 @@ from logsleuth.triage.wording import Entry, Wording, wording
 #: What a client transcript never shows: the client's own address, as the server sees it.
 CLIENT_IP = "YOUR-IP"
 _RSA_LINE = "\n    PubkeyAcceptedAlgorithms +ssh-rsa  # if you log in with an RSA key"
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _DROP_NUMBER = re.compile(r"drop connection #(?P<n>\d+)")
 
 
@@ -119,7 +120,7 @@ def _flags(fd: Finding, w: Wording, fields: dict[str, str], path: str | None) ->
     flags = set()
     if fd.facts.offered:
         flags.add("offered")
-    if path and "\\" in path:
+    if path and ("\\" in path or _DRIVE.match(path)):
         flags.add("windows-path")
     if fd.cause.startswith("negotiation-failure/no-common-"):
         kind = fd.cause.rsplit("-", 1)[1]
