@@ -11,6 +11,36 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from logsleuth.errors import LogsleuthError
 from logsleuth.model import Record
 
+BOOT_PROGRAM = "-- boot --"
+"""Program of the record a reader emits for a boot (a journal boot marker or a _BOOT_ID
+change): its message is the marker text, its time and host those of the next record of
+the same source; the sessionizer ends everything open on that host."""
+
+
+class BootWatch:
+    """Boot markers for journal entries: one when a host's ``_BOOT_ID`` changes."""
+
+    def __init__(self) -> None:
+        self._last: dict[str | None, str] = {}
+
+    def marker(self, boot_id: str | None, record: Record) -> Record | None:
+        """The marker to emit before ``record`` (an entry of boot ``boot_id``), if any."""
+        if not boot_id:
+            return None
+        before = self._last.get(record.host)
+        self._last[record.host] = boot_id
+        if before is None or before == boot_id:
+            return None
+        return Record(
+            record.ts,
+            record.host,
+            BOOT_PROGRAM,
+            None,
+            f"-- Boot {boot_id} --",
+            record.source,
+            record.line,
+        )
+
 
 def parse_zone(name: str) -> tzinfo:
     """A zoneinfo zone by name (``Europe/Berlin``, ``UTC``); a bad name is a usage error."""

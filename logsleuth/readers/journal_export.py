@@ -29,7 +29,7 @@ from typing import IO, BinaryIO, cast
 from logsleuth.errors import SourceError
 from logsleuth.limits import MAX_PID, MAX_USEC, MIN_USEC, bounded_int
 from logsleuth.model import Record
-from logsleuth.readers.base import ReadOptions
+from logsleuth.readers.base import BootWatch, ReadOptions
 
 #: SYSLOG_IDENTIFIER values of sshd's processes (OpenSSH <= 9.7, >= 9.8, >= 10.0, old PAM).
 SSHD_IDENTIFIERS = ("sshd", "sshd-session", "sshd-auth", "sshd(pam_unix)")
@@ -200,6 +200,7 @@ def select_records(
     """
     since, until = _window(options)
     found = 0
+    boots = BootWatch()
     for ordinal, (fields, cursor) in enumerate(entries, 1):
         if not is_sshd_entry(fields.get("SYSLOG_IDENTIFIER"), fields.get("_SYSTEMD_UNIT")):
             continue
@@ -212,7 +213,11 @@ def select_records(
         ):
             continue
         found += 1
-        yield entry_record(fields, usec, cursor, source, ordinal)
+        record = entry_record(fields, usec, cursor, source, ordinal)
+        marker = boots.marker(fields.get("_BOOT_ID"), record)
+        if marker is not None:
+            yield marker
+        yield record
     if not found:
         raise no_entries_error(source, where, options)
 

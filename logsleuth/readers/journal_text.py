@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from logsleuth.errors import SourceError
 from logsleuth.model import Record
-from logsleuth.readers.base import ReadOptions
+from logsleuth.readers.base import BOOT_PROGRAM, ReadOptions
 from logsleuth.readers.syslog import (
     YearGuess,
     iter_lines,
@@ -42,8 +42,7 @@ from logsleuth.readers.syslog import (
     reference_time,
 )
 
-BOOT_PROGRAM = "-- boot --"
-"""Program of the record a boot marker becomes (the sessionizer ends that host's sessions)."""
+__all__ = ["BOOT_PROGRAM", "JournalTextReader", "zone_of"]
 
 _STAMP = r"\w{3} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ([A-Za-z0-9+-]+)"
 _HEADER = re.compile(

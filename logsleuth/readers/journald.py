@@ -26,7 +26,7 @@ from typing import Any, cast
 from logsleuth.errors import SourceError
 from logsleuth.limits import MAX_PID, MAX_USEC, MIN_USEC, bounded_int
 from logsleuth.model import Record
-from logsleuth.readers.base import ReadOptions
+from logsleuth.readers.base import BootWatch, ReadOptions
 from logsleuth.readers.journal_export import (
     NO_SSHD_ENTRIES,
     RECORD_FIELDS,
@@ -326,6 +326,7 @@ def _read_binding(
             reader.seek_head()
         get_all, realtime, cursor = reader._get_all, reader._get_realtime, reader._get_cursor
         line = 0
+        boots = BootWatch()
         while pending or reader._next():
             pending = False
             usec = realtime()
@@ -334,7 +335,13 @@ def _read_binding(
             if since is not None and usec < since:
                 continue
             line += 1
-            yield _binding_record(get_all(), usec, cursor(), source, line)
+            raw = get_all()
+            record = _binding_record(raw, usec, cursor(), source, line)
+            boot = _first(raw.get("_BOOT_ID"))
+            marker = boots.marker(boot.decode("ascii", "replace") if boot else None, record)
+            if marker is not None:
+                yield marker
+            yield record
 
 
 # --- journalctl fallback ------------------------------------------------------------------

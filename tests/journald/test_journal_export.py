@@ -160,3 +160,33 @@ def test_window_and_no_sshd_entries(exports, jx, fmt):
 def test_missing_file(tmp_path):
     with pytest.raises(SourceError, match="no such file"):
         list(JournalJsonReader().read(str(tmp_path / "nope.json"), OPTS))
+
+
+def test_boot_id_change_of_a_host_is_a_boot_marker(tmp_path, make_journal, binding, jx):
+    from logsleuth.readers.base import BOOT_PROGRAM
+
+    first = jx.entry(jx.T0, "Accepted password for al from 192.0.2.1 port 4000 ssh2", pid=10)
+    other_host = jx.entry(
+        jx.T0 + timedelta(seconds=5), "Server listening on :: port 22.", pid=3, host="db01"
+    )
+    rebooted = jx.entry(
+        jx.T0 + timedelta(minutes=3), "Server listening on 0.0.0.0 port 22.", pid=601
+    )
+    rebooted["_BOOT_ID"] = "4d3c2b1a09f8e7d6c5b4a39281706f5e"
+    other_host["_BOOT_ID"] = "99999999999999999999999999999999"
+    later = jx.entry(jx.T0 + timedelta(minutes=4), "Server listening on :: port 22.", pid=601)
+    later["_BOOT_ID"] = rebooted["_BOOT_ID"]
+    entries = [first, other_host, rebooted, later]
+    export = tmp_path / "boots.export"
+    export.write_bytes(jx.export_bytes(entries))
+    journal = make_journal(entries)
+    for reader, path in ((JournalExportReader(), export), (JournaldReader(), journal)):
+        recs = list(reader.read(str(path), OPTS))
+        assert [r.program for r in recs] == ["sshd", "sshd", BOOT_PROGRAM, "sshd", "sshd"]
+        marker = recs[2]
+        assert (marker.ts, marker.host, marker.pid, marker.message) == (
+            recs[3].ts,
+            "web01",
+            None,
+            "-- Boot 4d3c2b1a09f8e7d6c5b4a39281706f5e --",
+        )
