@@ -5,6 +5,11 @@ fail2ban, Wazuh, OSSEC, CrowdSec, SSHGuard and Elastic, plus this project's own 
 lab captures. Each file has its own container format; :func:`corpus_lines` turns every
 one into ``(line number, raw log line, failJSON label or None)``. The raw lines are then
 parsed with the project's syslog header parser and the ssh lines must be classified.
+
+Real logs (``wild-public``: plain files whose SOURCES.md gives the year of their lines)
+are read the way a user's ``logsleuth scan FILE --year N`` reads them instead: the reader
+auto-detection picks, the year comes from SOURCES.md, and the pipeline's classifier names
+every ssh record.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from logsleuth import catalogue
-from logsleuth.classify import SSH_PROGRAMS
+from logsleuth.classify import SSH_PROGRAMS, classify_record
+from logsleuth.readers import READERS, ReadOptions
+from logsleuth.readers.sources import expand
 from logsleuth.readers.syslog_header import parse_line
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
@@ -162,7 +169,25 @@ def corpus_files() -> list[Path]:
     return sorted(p for p in CORPORA.rglob("*") if p.is_file() and p.name not in NOT_LOGS)
 
 
+def source_years() -> dict[Path, int]:
+    """Real logs read as a user would, with the year their SOURCES.md gives.
+
+    A folder whose SOURCES.md has a "Year of the lines" list holds plain logs (not test
+    vectors in a container format); each listed file's first year is its first line's
+    (``--year``), later lines follow the dates into the next year.
+    """
+    years: dict[Path, int] = {}
+    for notes in CORPORA.rglob("SOURCES.md") if CORPORA.is_dir() else ():
+        text = notes.read_text(encoding="utf-8")
+        if "Year of the lines" not in text:
+            continue
+        for m in re.finditer(r"^- `([^`]+)`: (\d{4})", text, re.M):
+            years[notes.parent / m.group(1)] = int(m.group(2))
+    return years
+
+
 FILES = corpus_files()
+YEARS = source_years()
 CAT = catalogue.load()
 pytestmark = pytest.mark.skipif(not FILES, reason=f"no corpora at {CORPORA}")
 
@@ -190,8 +215,50 @@ def sshd_messages(path: Path) -> list[tuple[CorpusLine, str]]:
     return out
 
 
+def read_as_a_user(path: Path) -> tuple[str, list[tuple[int, str, bool]]]:
+    """(reader, [(line, message, classified)]) of a real log, through auto-detection.
+
+    The same path as ``logsleuth scan FILE --year N``: the reader is the one detection
+    picks, and every ssh record is classified as the pipeline does.
+    """
+    (source,), errors = expand([str(path)])
+    assert errors == [], errors
+    records = READERS[source.reader]().read(source.path, ReadOptions(year=YEARS[path]))
+    out = [
+        (rec.line, rec.message, classify_record(rec, CAT).pattern_id is not None)
+        for rec in records
+        if rec.program in SSH_PROGRAMS
+    ]
+    return source.reader, out
+
+
+WILD = sorted(YEARS)
+
+
+@pytest.mark.parametrize("path", WILD, ids=[str(p.relative_to(CORPORA)) for p in WILD])
+def test_real_log_read_as_a_user_is_classified(path: Path) -> None:
+    reader, lines = read_as_a_user(path)
+    assert lines, f"{path.name}: no sshd lines read by the {reader} reader"
+    unmatched = [f"{n}: {msg}" for n, msg, ok in lines if not ok]
+    share = 1 - len(unmatched) / len(lines)
+    assert share >= THRESHOLD, (
+        f"{reader}: {share:.1%} of {len(lines)} sshd lines classified; unmatched:\n"
+        + "\n".join(unmatched)
+    )
+
+
+def test_real_logs_get_the_reader_their_content_calls_for() -> None:
+    if not WILD:
+        pytest.skip("no real logs with years in the corpora")
+    readers = {p.name: read_as_a_user(p)[0] for p in WILD}
+    assert {r for n, r in readers.items() if "journalctl" in n} == {"journalctl"}
+    assert {r for n, r in readers.items() if "journalctl" not in n} == {"syslog"}
+
+
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(CORPORA)) for p in FILES])
 def test_corpus_file_is_classified(path: Path) -> None:
+    if path in YEARS:
+        pytest.skip("a real log: read as a user reads it (test_real_log_read_as_a_user_...)")
     lines = sshd_messages(path)
     if not lines:
         assert path.name in NO_SSHD_LINES, f"{path.name}: no sshd lines found"
