@@ -6,6 +6,7 @@ source that cannot be read is recorded in the report instead of stopping the run
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -13,10 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from logsleuth import catalogue as catalogue_mod
+from logsleuth import lakestore
 from logsleuth.catalogue import Catalogue
 from logsleuth.classify import SSH_CLIENT_PROGRAMS, SSH_PROGRAMS, classify_record, shape_of
-from logsleuth.errors import SourceError
+from logsleuth.errors import SourceError, StoreError
 from logsleuth.keys import with_stable_id
+from logsleuth.lakestore import ExportResult
 from logsleuth.model import Connection, Record, Report, SourceInfo, UnmatchedShape
 from logsleuth.readers import READERS, ReadOptions
 from logsleuth.readers.base import parse_zone
@@ -88,6 +91,33 @@ def sql(query: str, db: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     store = Store(db, read_only=True)
     try:
         return store.run(query)
+    finally:
+        store.close()
+
+
+def export_parquet(db: str, lake: str) -> ExportResult:
+    """Append a stored database's connections (and what was read) to a Parquet lake."""
+    if not os.path.isfile(db):
+        raise StoreError(f"no database at {db}", "give the --db that `logsleuth ingest` writes")
+    store = Store(db)
+    try:
+        return lakestore.export(store, lake)
+    finally:
+        store.close()
+
+
+def report_lake(
+    lake: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sshd_config: str | None = None,
+) -> Report:
+    """The report over a Parquet lake's connections that started between since and until."""
+    settings = load_sshd_config(sshd_config) if sshd_config else None
+    store = lakestore.load(lake, since, until)
+    try:
+        return build_report(store, settings)
     finally:
         store.close()
 

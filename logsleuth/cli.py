@@ -357,6 +357,59 @@ def patterns_check(
     typer.echo(f"ok: {len(cat)} entries")
 
 
+@app.command()
+def export(
+    parquet: Annotated[
+        str, typer.Option("--parquet", help="The lake directory (created if missing).")
+    ],
+    db: Annotated[str, typer.Option("--db", help="The database `logsleuth ingest --db` fills.")],
+) -> None:
+    """Append the stored connections to a Hive-partitioned Parquet lake (docs/lake.md)."""
+    try:
+        result = api.export_parquet(db, parquet)
+    except LogsleuthError as exc:
+        _fail(f"error: {exc}", exc.exit_code)
+    if result.skipped:
+        typer.echo(f"logsleuth: {parquet} already holds this data; nothing written", err=True)
+        return
+    rows = ", ".join(f"{n} {t}" for t, n in result.rows.items())
+    typer.echo(
+        f"logsleuth: run {result.run_id}: {rows}; {result.files} files, {result.bytes} bytes",
+        err=True,
+    )
+
+
+@app.command()
+def report(
+    lake: Annotated[
+        str | None,
+        typer.Option("--lake", help="Report over a Parquet lake written by `export --parquet`."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Connections that started after this (24h, 7d, ISO).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="... and before this.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
+    table: Annotated[
+        TableName, typer.Option("--table", help="Which table `--format csv` writes.")
+    ] = TableName.connections,
+    sshd_config: Annotated[str | None, typer.Option("--sshd-config")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o")] = None,
+    color: Annotated[bool | None, typer.Option("--color/--no-color")] = None,
+) -> None:
+    """The report over stored connections (a fleet's Parquet lake with --lake)."""
+    if lake is None:
+        _fail("give --lake DIR (the directory `logsleuth export --parquet` writes)", ExitCode.USAGE)
+    try:
+        rep = api.report_lake(
+            lake, since=parse_when(since), until=parse_when(until), sshd_config=sshd_config
+        )
+    except LogsleuthError as exc:
+        _fail(f"error: {exc}", exc.exit_code)
+    colour = _color(color) and output in (None, "-")
+    _emit(iter_render(rep, fmt.value, color=colour, table=table.value), output)
+
+
 @app.command("sql")
 def sql_command(
     query: Annotated[

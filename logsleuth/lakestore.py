@@ -1,0 +1,263 @@
+"""The fleet lake: a store's tables as Hive-partitioned Parquet, and reports read back from it.
+
+Layout under the lake directory (append-only: a run only ever adds files)::
+
+    connections/dt=YYYY-MM-DD/host_bucket=NN/run-<run>.parquet   rows sorted by host, start
+    events/dt=YYYY-MM-DD/host_bucket=NN/run-<run>.parquet        (when the store has events)
+    runs/dt=YYYY-MM-DD/run-<run>.parquet                         one row per export run
+    sources/dt=YYYY-MM-DD/run-<run>.parquet                      what that run had read
+    unmatched/dt=YYYY-MM-DD/run-<run>.parquet                    its unmatched shapes
+
+``dt`` is the UTC day a connection started (the run's day for runs, sources and
+unmatched); ``host_bucket`` is CRC-32 of the host name modulo :data:`BUCKETS` (Spark's
+``crc32(host) % 32`` and Python's ``zlib.crc32`` give the same). Every file carries
+``logsleuth.schema`` and ``logsleuth.run`` in its Parquet key-value metadata. Like
+store.py this module talks to DuckDB; nothing else does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from logsleuth.errors import LogsleuthError, StoreError
+from logsleuth.store import Store
+
+SCHEMA_VERSION = "1"
+BUCKETS = 32
+#: Tables partitioned by day and host bucket, with the time column their rows sort by.
+HOST_TABLES = {"connections": "start", "events": "ts"}
+RUN_TABLES = ("sources", "unmatched")
+_HIVE = "hive_partitioning = true, hive_types = {'dt': DATE, 'host_bucket': INTEGER}"
+_HIVE_RUN = "hive_partitioning = true, hive_types = {'dt': DATE}"
+
+
+def host_bucket(host: str) -> int:
+    """The bucket of a host: CRC-32 of its UTF-8 name modulo :data:`BUCKETS`."""
+    return zlib.crc32(host.encode("utf-8")) % BUCKETS
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What one export run wrote."""
+
+    run_id: str
+    rows: dict[str, int]
+    files: int
+    bytes: int
+    skipped: bool = False
+    """True when the lake already held exactly this data (nothing written)."""
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, run_id: str) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = f"{{'logsleuth.schema': {_lit(SCHEMA_VERSION)}, 'logsleuth.run': {_lit(run_id)}}}"
+    con.execute(
+        f"COPY ({query}) TO {_lit(str(path))} "
+        f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {meta})"
+    )
+    return path.stat().st_size
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute(
+        "SELECT count(*), coalesce(md5(string_agg(concat_ws('|', host, direction, start, "
+        "\"end\", client_ip, client_port, cause), '\n' ORDER BY host, direction, start, "
+        "client_ip, client_port, cause)), '') FROM connections"
+    ).fetchone()
+    return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
+
+
+def _exported(lake: Path, fingerprint: str) -> bool:
+    if not any(lake.glob("runs/*/*.parquet")):
+        return False
+    con = duckdb.connect()
+    try:
+        glob = _lit(str(lake / "runs" / "*" / "*.parquet"))
+        row = con.execute(
+            f"SELECT count(*) FROM read_parquet({glob}, {_HIVE_RUN}) WHERE fingerprint = ?",
+            [fingerprint],
+        ).fetchone()
+        return bool(row and row[0])
+    finally:
+        con.close()
+
+
+def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult:
+    """Append the store's rows to the lake as one run; a repeat of the same data is skipped."""
+    con = store.con
+    root = Path(lake)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    run_id = f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fingerprint = _fingerprint(con)
+        if _exported(root, fingerprint):
+            return ExportResult(run_id, {}, 0, 0, skipped=True)
+        present = _tables(con)
+        hosts = [r[0] for r in con.execute("SELECT DISTINCT host FROM connections").fetchall()]
+        con.execute("CREATE OR REPLACE TEMPORARY TABLE _lake_bucket (host VARCHAR, b INTEGER)")
+        con.executemany(
+            "INSERT INTO _lake_bucket VALUES (?, ?)", [(h, host_bucket(h)) for h in hosts]
+        )
+        run_day = f"{now:%Y-%m-%d}"
+        rows: dict[str, int] = {}
+        files = size = 0
+        for table, time_col in HOST_TABLES.items():
+            if table not in present:
+                continue
+            day = f"strftime(coalesce(t.\"{time_col}\", TIMESTAMP {_lit(run_day)}), '%Y-%m-%d')"
+            parts = con.execute(
+                f"SELECT {day} AS dt, b.b, count(*) FROM {table} t "
+                "JOIN _lake_bucket b USING (host) GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+            for dt, bucket, n in parts:
+                query = (
+                    f"SELECT t.* FROM {table} t JOIN _lake_bucket b USING (host) "
+                    f"WHERE {day} = {_lit(dt)} AND b.b = {int(bucket)} "
+                    f'ORDER BY t.host, t."{time_col}" NULLS FIRST'
+                )
+                path = (
+                    root
+                    / table
+                    / f"dt={dt}"
+                    / f"host_bucket={bucket:02d}"
+                    / f"run-{run_id}.parquet"
+                )
+                size += _copy(con, query, path, run_id)
+                files += 1
+                rows[table] = rows.get(table, 0) + n
+        for table in RUN_TABLES:
+            if table not in present:
+                continue
+            query = f"SELECT {_lit(run_id)} AS run_id, * FROM {table}"
+            size += _copy(
+                con, query, root / table / f"dt={run_day}" / f"run-{run_id}.parquet", run_id
+            )
+            files += 1
+            counted = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+            rows[table] = int(counted[0]) if counted else 0
+        con.execute(
+            "CREATE OR REPLACE TEMPORARY TABLE _lake_run AS SELECT ? AS run_id, "
+            "?::TIMESTAMP AS exported_at, ? AS schema_version, ? AS fingerprint, "
+            "(SELECT list(host ORDER BY host) FROM _lake_bucket) AS hosts, "
+            "?::BIGINT AS connections, ?::BIGINT AS events, "
+            '(SELECT min(coalesce(start, "end")) FROM connections) AS first_ts, '
+            '(SELECT max(coalesce("end", start)) FROM connections) AS last_ts, '
+            "?::INTEGER AS files, ?::BIGINT AS data_bytes",
+            [
+                run_id,
+                now.replace(tzinfo=None),
+                SCHEMA_VERSION,
+                fingerprint,
+                rows.get("connections", 0),
+                rows.get("events", 0),
+                files + 1,
+                size,
+            ],
+        )
+        run_path = root / "runs" / f"dt={run_day}" / f"run-{run_id}.parquet"
+        size += _copy(con, "SELECT * FROM _lake_run", run_path, run_id)
+        return ExportResult(run_id, rows, files + 1, size)
+    except (duckdb.Error, OSError) as exc:
+        raise StoreError(
+            f"cannot export to {lake}: {exc}", "check the directory and free space"
+        ) from None
+
+
+def _window(
+    since: datetime | None, until: datetime | None, time_col: str
+) -> tuple[str, list[object]]:
+    """WHERE clause: whole days first (so DuckDB skips other partitions' files), then exact."""
+    clauses: list[str] = ["TRUE"]
+    params: list[object] = []
+    when = f'coalesce("{time_col}", "end")' if time_col == "start" else f'"{time_col}"'
+    if since is not None:
+        naive = since.astimezone(UTC).replace(tzinfo=None)
+        # Whole days on the partition column: DuckDB skips other days' files unopened.
+        clauses += [f"dt >= DATE '{naive:%Y-%m-%d}'", f"{when} >= ?"]
+        params.append(naive)
+    if until is not None:
+        naive = until.astimezone(UTC).replace(tzinfo=None)
+        clauses += [f"dt <= DATE '{naive:%Y-%m-%d}'", f"{when} <= ?"]
+        params.append(naive)
+    return " AND ".join(clauses), params
+
+
+def load(lake: str, since: datetime | None = None, until: datetime | None = None) -> Store:
+    """An in-memory store holding the lake's connections that started in the window.
+
+    Partitions outside the window's days are pruned (their files are never opened); the
+    sources and unmatched shapes are those of the runs whose data overlaps the window.
+    """
+    root = Path(lake)
+    files = sorted(root.glob("connections/dt=*/host_bucket=*/*.parquet"))
+    if not files:
+        raise StoreError(
+            f"no connections in the lake at {lake}",
+            "write one with `logsleuth export --parquet DIR`",
+        )
+    store = Store()
+    con = store.con
+    try:
+        where, params = _window(since, until, "start")
+        glob = _lit(str(root / "connections" / "*" / "*" / "*.parquet"))
+        con.execute(
+            "INSERT INTO connections BY NAME SELECT * EXCLUDE (dt, host_bucket) "
+            f"FROM read_parquet({glob}, {_HIVE}) WHERE {where}",
+            params,
+        )
+        if not any(root.glob("runs/*/*.parquet")):
+            return store  # connections written by another tool (the Spark job): no runs
+        runs = _lit(str(root / "runs" / "*" / "*.parquet"))
+        overlap, rparams = "TRUE", list[object]()
+        if since is not None:
+            overlap += " AND last_ts >= ?"
+            rparams.append(since.astimezone(UTC).replace(tzinfo=None))
+        if until is not None:
+            overlap += " AND first_ts <= ?"
+            rparams.append(until.astimezone(UTC).replace(tzinfo=None))
+        con.execute(
+            f"CREATE TEMPORARY TABLE _runs AS SELECT run_id, exported_at FROM read_parquet({runs}, "
+            f"{_HIVE_RUN}) WHERE {overlap}",
+            rparams,
+        )
+        if any(root.glob("sources/*/*.parquet")):
+            src = _lit(str(root / "sources" / "*" / "*.parquet"))
+            con.execute(
+                "INSERT INTO sources BY NAME SELECT s.* EXCLUDE (dt, run_id, seq), "
+                "(row_number() OVER (ORDER BY r.exported_at, r.run_id, s.seq))::INTEGER AS seq "
+                f"FROM read_parquet({src}, {_HIVE_RUN}) s JOIN _runs r USING (run_id)"
+            )
+        if any(root.glob("unmatched/*/*.parquet")):
+            unm = _lit(str(root / "unmatched" / "*" / "*.parquet"))
+            con.execute(
+                "INSERT INTO unmatched SELECT shape, sum(count)::BIGINT, "
+                "arg_min(example, r.exported_at) "
+                f"FROM read_parquet({unm}, {_HIVE_RUN}) u JOIN _runs r USING (run_id) "
+                "GROUP BY shape"
+            )
+    except duckdb.Error as exc:
+        store.close()
+        first = str(exc).strip().splitlines()[0]
+        raise LogsleuthError(
+            f"cannot read the lake at {lake}: {first}", "was it written by `logsleuth export`?"
+        ) from None
+    return store
