@@ -17,7 +17,7 @@ installed in the Python that ``PYSPARK_PYTHON`` names::
 (under ``spark-submit``, leave ``--master`` out: spark-submit's own applies).
 
 or from Python: ``connections(spark, paths, year=2026)`` returns the DataFrame.
-Connection ids are numbered per host (unique per host, not across the fleet).
+Connection ids are the stable ids ``scan`` gives (logsleuth.keys).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from pyspark.sql import functions as F
 
 from logsleuth.catalogue import Catalogue, load
 from logsleuth.classify import SSH_CLIENT_PROGRAMS, SSH_PROGRAMS, classify_record
+from logsleuth.keys import with_stable_id
 from logsleuth.model import Connection, Evidence, Record
 from logsleuth.readers import READERS, ReadOptions
 from logsleuth.readers.sources import expand
@@ -189,7 +190,8 @@ def sessionize_host(table: pa.Table, patterns: tuple[str, ...] = ()) -> pa.Table
         else:
             done.extend(sess.feed(ev))
     done.extend(sess.finish())
-    return pa.Table.from_pylist([connection_row(c) for c in done], schema=CONNECTIONS)
+    rows = [connection_row(with_stable_id(c)) for c in done]
+    return pa.Table.from_pylist(rows, schema=CONNECTIONS)
 
 
 def connections(

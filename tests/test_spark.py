@@ -63,7 +63,7 @@ def spark():
 def key(c):
     ev = tuple((e.source, e.line) for e in c.evidence)
     return (
-        c.host, c.direction, c.client_ip, c.client_port, c.user, c.authenticated, c.method,
+        c.id, c.host, c.direction, c.client_ip, c.client_port, c.user, c.authenticated, c.method,
         c.start, c.end, c.family, c.cause, c.pattern_id, c.failures, c.note, c.pids, ev,
     )  # fmt: skip
 

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from logsleuth.renderers import csv_out, markdown
+from logsleuth.renderers import csv_out, markdown, safe
+from logsleuth.renderers.safe import visible
 from logsleuth.renderers.tables import Cell
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class RowsFormat(StrEnum):
@@ -62,7 +60,7 @@ def _text(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         c = cell(v)
         text = "NULL" if c is None else str(c).lower() if isinstance(c, bool) else str(c)
         text = text.replace("\r", " ").replace("\n", " ")
-        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+        return visible(text)
 
     table = [[show(v) for v in row] for row in rows]
     widths = [max([len(n), *(len(r[i]) for r in table)]) for i, n in enumerate(names)]
@@ -92,7 +90,7 @@ def render(names: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "text
         return csv_out.write(tuple(names), [tuple(cell(v) for v in r) for r in rows])
     if fmt == RowsFormat.json:
         docs = [dict(zip(names, (plain(v) for v in r), strict=True)) for r in rows]
-        return json.dumps(docs, ensure_ascii=False, indent=1) + "\n"
+        return safe.dumps(docs, indent=1) + "\n"
     if fmt == RowsFormat.markdown:
         flat = [tuple(cell(v) for v in r) for r in rows]
         right = {i for i in range(len(names)) if flat and all(_num(r[i]) for r in flat)}
