@@ -18,6 +18,7 @@ from logsleuth import __version__, api, schema_doc
 from logsleuth.catalogue import ROLES
 from logsleuth.errors import CatalogueError, ExitCode, LogsleuthError
 from logsleuth.explain import explain_line
+from logsleuth.limits import MAX_TIME, MIN_TIME, bounded_int, in_range
 from logsleuth.model import Report
 from logsleuth.renderers import OutputFormat, TableName, iter_render
 from logsleuth.renderers.rows import RowsFormat
@@ -47,19 +48,41 @@ def _color(option: bool | None) -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def parse_when(text: str | None) -> datetime | None:
-    """`24h`, `7d`, `30m` (ago) or an ISO date/time (UTC unless it says otherwise)."""
+def parse_when(text: str | None, option: str = "--since") -> datetime | None:
+    """`24h`, `7d`, `30m` (ago) or an ISO date/time (UTC unless it says otherwise).
+
+    A value outside the years logsleuth reads (1900-8999) is a usage error naming ``option``.
+    """
     if text is None:
         return None
+    shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+    out_of_range = typer.BadParameter(
+        f"{shown!r} is out of range: give a time between {MIN_TIME:%Y} and {MAX_TIME:%Y}",
+        param_hint=option,
+    )
     m = re.fullmatch(r"(\d+)\s*([smhdw])", text.strip())
     if m:
         unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-        return datetime.now(UTC) - timedelta(**{unit[m.group(2)]: int(m.group(1))})
+        amount = bounded_int(m.group(1), 10**12)
+        try:
+            ago = datetime.now(UTC) - timedelta(**{unit[m.group(2)]: amount or 0})
+        except OverflowError:
+            amount = None
+        if amount is None or in_range(ago) is None:
+            raise out_of_range
+        return ago
     try:
         ts = datetime.fromisoformat(text)
+        ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     except ValueError:
-        raise typer.BadParameter(f"{text!r}: use e.g. 24h, 7d or 2026-11-21T06:00") from None
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+        raise typer.BadParameter(
+            f"{shown!r}: use e.g. 24h, 7d or 2026-11-21T06:00", param_hint=option
+        ) from None
+    except OverflowError:
+        raise out_of_range from None
+    if in_range(ts) is None:
+        raise out_of_range
+    return ts
 
 
 def _emit(text: str | Iterable[str], output: str | None) -> None:
@@ -118,7 +141,9 @@ def scan(
         int | None,
         typer.Option(
             help="Year of the first yearless (RFC 3164) line; later lines follow the dates "
-            "into the next year. Default: from the file's mtime."
+            "into the next year. Default: from the file's mtime.",
+            min=MIN_TIME.year,
+            max=MAX_TIME.year - 1,
         ),
     ] = None,
     tz: Annotated[
@@ -185,8 +210,8 @@ def scan(
             journal=journal,
             journal_dirs=journal_dir or [],
             journal_files=journal_file or [],
-            since=parse_when(since),
-            until=parse_when(until),
+            since=parse_when(since, "--since"),
+            until=parse_when(until, "--until"),
             sshd_config=sshd_config,
             reader=reader,
             tz=tz,
@@ -206,10 +231,18 @@ class TriageFormat(StrEnum):
     markdown = "markdown"
 
 
+#: Triage reads at most this much of a paste (a long `ssh -vvv` session is well below).
+MAX_PASTE = 8 << 20
+
+
 def _read_input(path: str) -> str:
-    """The text of a file or of stdin (`-`), for triage."""
+    """The text of a file or of stdin (`-`), for triage: at most :data:`MAX_PASTE` bytes."""
     try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_PASTE + 1)
+        else:
+            with open(path, "rb") as fh:  # also a FIFO or a device: read with the bound
+                data = fh.read(MAX_PASTE + 1)
     except FileNotFoundError:
         _fail(
             f"error: {path}: no such file (check the path, or pipe the output into "
@@ -224,6 +257,15 @@ def _read_input(path: str) -> str:
         )
     except IsADirectoryError:
         _fail(f"error: {path}: is a directory; give a file or `-`", ExitCode.NO_INPUT)
+    if len(data) > MAX_PASTE:
+        typer.echo(
+            visible(
+                f"logsleuth: {path}: read the first {MAX_PASTE >> 20} MiB; the rest was ignored "
+                "(paste only the failing connection)"
+            ),
+            err=True,
+        )
+        data = data[:MAX_PASTE]
     return data.decode("utf-8", "replace")
 
 

@@ -4,19 +4,38 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from logsleuth.errors import SourceError
+from logsleuth.errors import LogsleuthError, SourceError
+from logsleuth.limits import MAX_INT32, bounded_int
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: sshd itself refuses numbers and times above INT_MAX.
+MAX_VALUE = MAX_INT32
+#: More of a config than this is not read (sshd_config files are a few KiB).
+MAX_CONFIG_BYTES = 4 << 20
+
+
+class OutOfRange(ValueError):
+    """A number sshd would refuse as too large."""
 
 
 def parse_seconds(value: str) -> int | None:
-    """sshd's time format: ``90``, ``2m``, ``1h30m``; None when it is not one."""
+    """sshd's time format: ``90``, ``2m``, ``1h30m``; None when it is not one.
+
+    Raises :class:`OutOfRange` for a value sshd refuses (above INT_MAX seconds).
+    """
     value = value.strip().lower()
     if not re.fullmatch(r"(?:\d+[smhdw]?)+", value):
         return None
-    return sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhdw]?)", value))
+    total = 0
+    for n, u in re.findall(r"(\d+)([smhdw]?)", value):
+        part = bounded_int(n, MAX_VALUE)
+        if part is None:
+            raise OutOfRange(value)
+        total += part * _UNITS[u]
+    if total > MAX_VALUE:
+        raise OutOfRange(value)
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +61,8 @@ class SshdSettings:
 def parse_sshd_config(text: str, source: str | None = None) -> SshdSettings:
     """Global settings of an sshd_config (first value wins, ``Match`` blocks skipped)."""
     seen: dict[str, str] = {}
-    for raw in text.splitlines():
+    where: dict[str, int] = {}
+    for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -50,29 +70,58 @@ def parse_sshd_config(text: str, source: str | None = None) -> SshdSettings:
         key = parts[0].lower()
         if key == "match":
             break  # what follows is conditional; `sshd -T` output has no Match blocks
-        if len(parts) == 2:
-            seen.setdefault(key, parts[1].strip())
+        if len(parts) == 2 and key not in seen:
+            seen[key], where[key] = parts[1].strip(), lineno
     d = SshdSettings()
 
+    def seconds(key: str) -> int | None:
+        try:
+            return parse_seconds(seen.get(key, ""))
+        except OutOfRange:
+            value = seen[key]
+            shown = value if len(value) <= 40 else f"{value[:20]}... ({len(value)} characters)"
+            raise LogsleuthError(
+                f"{source or 'sshd_config'}:{where[key]}: {_NAMES.get(key, key)} {shown}: "
+                "out of range",
+                f"sshd accepts at most {MAX_VALUE}; fix the line or pass `sshd -T` output",
+            ) from None
+
     def num(key: str, default: int) -> int:
-        v = parse_seconds(seen.get(key, ""))
+        v = seconds(key)
         return default if v is None else v
 
-    unused = seen.get("unusedconnectiontimeout")
+    unused = seconds("unusedconnectiontimeout") if seen.get("unusedconnectiontimeout") else None
     return SshdSettings(
         client_alive_interval=num("clientaliveinterval", d.client_alive_interval),
         client_alive_count_max=num("clientalivecountmax", d.client_alive_count_max),
         login_grace_time=num("logingracetime", d.login_grace_time),
         max_startups=seen.get("maxstartups", d.max_startups),
-        unused_connection_timeout=parse_seconds(unused) if unused else None,
+        unused_connection_timeout=unused,
         source=source,
     )
+
+
+_NAMES = {
+    n.lower(): n
+    for n in (
+        "ClientAliveInterval",
+        "ClientAliveCountMax",
+        "LoginGraceTime",
+        "UnusedConnectionTimeout",
+    )
+}
 
 
 def load_sshd_config(path: str) -> SshdSettings:
     """Read an sshd_config file or saved ``sshd -T`` output."""
     try:
-        return parse_sshd_config(Path(path).read_text(encoding="utf-8", errors="replace"), path)
+        with open(path, "rb") as fh:  # also a FIFO or a device: read with the bound
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+        source = path
+        if len(data) > MAX_CONFIG_BYTES:
+            data = data[:MAX_CONFIG_BYTES]
+            source = f"{path} (first {MAX_CONFIG_BYTES >> 20} MiB read, the rest ignored)"
+        return parse_sshd_config(data.decode("utf-8", "replace"), source)
     except FileNotFoundError:
         raise SourceError(path, "no such file", "give sshd_config or `sshd -T` output") from None
     except PermissionError:
@@ -81,3 +130,5 @@ def load_sshd_config(path: str) -> SshdSettings:
             "permission denied",
             "run with sudo, or save `sudo sshd -T` to a file and pass that",
         ) from None
+    except IsADirectoryError:
+        raise SourceError(path, "is a directory", "give sshd_config or `sshd -T` output") from None

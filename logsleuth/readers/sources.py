@@ -202,11 +202,21 @@ def _check_file(path: str, reader: str, *, strict: bool) -> Source | SourceError
     except OSError as exc:
         return SourceError(path, f"cannot open ({exc.strerror})", MISSING_HINT)
     named = LOG_NAME.fullmatch(os.path.basename(path)) is not None
+    strict_named = strict  # named by the user, not found in a directory
     strict = strict or named
     if not stat.S_ISREG(st.st_mode):
-        if stat.S_ISDIR(st.st_mode):
+        if stat.S_ISDIR(st.st_mode) or not strict_named:
+            # In a directory or a glob: a FIFO would block, a device (a link to /dev/zero)
+            # never end. Skipped quietly, like any file that is not a log.
             return None
-        # A pipe or device (e.g. `<(zcat ...)`): sniffing would consume it.
+        if not stat.S_ISFIFO(st.st_mode):
+            kind = "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+            return SourceError(
+                path,
+                f"is {kind}, not a log file",
+                f"name a log file; to read it anyway: cat {path} | logsleuth scan -",
+            )
+        # A pipe named on purpose (e.g. `<(zcat ...)`): sniffing would consume it.
         name = "syslog" if reader == "auto" else reader
         return Source(path, name, "a stream: read without checking its format first")
     if st.st_size == 0:
