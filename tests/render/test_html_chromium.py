@@ -74,3 +74,23 @@ def test_hostile_report_runs_no_script(hostile, browser, artifacts, with_csp, ca
     browser.screenshot(shot)
     with capsys.disabled():
         print(f"\nhostile HTML screenshot: {shot}")
+
+
+def test_hostile_log_through_the_pipeline_runs_no_script(browser, artifacts, tmp_path):
+    from logsleuth import api
+    from tests.hostile.test_escaping import CLEAR, OSC52, _log
+
+    from .conftest import ATTR, IMG, SCRIPT, SVG
+
+    users = ("[/]", f"u{OSC52}", f"u{CLEAR}", "u\u202eevil", "u\u2028v", SCRIPT, ATTR, IMG, SVG)
+    report = api.scan([str(_log(tmp_path, host="web<b>01", users=users))], year=2026)
+    assert any(c.user == SCRIPT for c in report.connections)
+    page = artifacts / "report-hostile-log.html"
+    page.write_text(render(report, "html"), encoding="utf-8")
+    browser.open(page)
+    assert browser.errors() == []
+    assert browser.evaluate("window.__pwned") is None
+    assert browser.evaluate("document.scripts.length") == 0
+    assert browser.evaluate("document.querySelectorAll('img, b').length") == 0
+    body = browser.evaluate("document.body.innerText")
+    assert "Host web<b>01" in body and "\x1b" not in body and "\u202e" not in body
