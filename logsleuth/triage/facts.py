@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from logsleuth.triage.knowledge import knowledge
 from logsleuth.triage.parse import Hit
 from logsleuth.triage.placeholders import is_placeholder
 from logsleuth.triage.split import Attempt
@@ -145,72 +146,81 @@ def extract(attempt: Attempt) -> Facts:
     return f
 
 
-def _apply(f: Facts, h: Hit) -> None:
-    pid, fl = h.pid, h.fields
-    if pid == "C301":
-        f.version = fl.get("version")
-    elif pid == "C302":
-        u, host, port, jump = parse_destination(fl["command"])
+#: Values that never become facts: a proxy's pipe, a `Host *` block.
+_NOT_VALUES = frozenset({"UNKNOWN", "*"})
+
+
+def _value(h: Hit, names: tuple[str, ...]) -> str | None:
+    for n in names:
+        v = h.fields.get(n)
+        if v and v not in _NOT_VALUES:
+            return v
+    return None
+
+
+def _store(f: Facts, fact: str, value: str, replace: bool) -> None:
+    if fact == "port":
+        port = _port(value)
+        if port is not None and (replace or f.port is None):
+            f.port = port
+        return
+    current = getattr(f, fact)
+    if replace and not is_placeholder(value):
+        setattr(f, fact, value)
+    else:
+        setattr(f, fact, _set(current, value))
+
+
+def _parse(f: Facts, how: str, value: str) -> None:
+    if how == "destination":
+        u, host, port, jump = parse_destination(value)
         f.user, f.host, f.jump = _set(f.user, u), _set(f.host, host), _set(f.jump, jump)
         f.port = f.port or port
-    elif pid in ("C305", "C501", "C310"):
-        f.host = _set(f.host, fl.get("host"))
-        f.ip = _set(f.ip, fl.get("ip"))
-        f.user = _set(f.user, fl.get("user"))
-        if _port(fl.get("port")) and (pid == "C310" or f.port is None):
-            f.port = _port(fl.get("port"))
-    elif pid == "C309":
-        f.server_software = fl.get("software")
-    elif pid == "C503":
-        f.server_software = fl.get("banner") or fl.get("old_banner")
-    elif pid == "C500":
-        f.client = "putty"
-        f.host = _set(f.host, fl.get("host"))
-    elif pid == "C502":
-        f.user = _set(f.user, fl.get("user"))
-        f.ip = _set(f.ip, fl.get("ip"))
-    elif pid == "C314" and fl.get("methods"):
-        f.allowed_methods = fl["methods"]
-    elif pid == "C314" and fl.get("method") in ("password", "keyboard-interactive"):
-        f.password_tried = True
-    elif pid == "C315":
-        key = fl["key"]
-        if "Offering " in h.line.text:
-            f.offered.append(key)
-        elif "Server accepts key" in h.line.text:
-            f.accepted.append(key)
-    elif pid in ("C316", "C505"):
-        f.authenticated = True
-        f.method = fl.get("method") or fl.get("old_method") or f.method
-        f.host = _set(f.host, fl.get("host"))
-    elif pid in ("C371", "C517"):
-        f.password_tried = True
-    elif pid == "C370":
-        f.user = _set(f.user, fl.get("user"))
-        f.host = _set(f.host, fl.get("host"))
-        f.allowed_methods = fl.get("methods") or f.allowed_methods
-    elif pid == "C318":
-        f.keepalive_probes += 1
-    elif pid == "C319":
-        f.exit_status = int(fl["status"])
-    elif pid == "C407":
-        f.session_seconds = float(fl["seconds"])
-    elif pid == "C320":
-        m = _W_RE.search(fl["command"])
+    elif how == "proxy-w":
+        m = _W_RE.search(value)
         if m and "%h" not in m.group("host"):
             f.host = _set(f.host, m.group("host"))
             f.jump = _set(f.jump, m.group("jump"))
-    elif pid == "C322" and fl.get("host"):
-        name, _, rest = fl["host"].partition(" (")
+    elif how == "name-and-address":
+        name, _, rest = value.partition(" (")
         f.host = _set(f.host, name)
         f.ip = _set(f.ip, rest.rstrip(")") or None)
-    elif pid != "C304" and h.pattern is not None and h.pattern.family != "session":
-        f.host = _set(f.host, fl.get("host") or fl.get("old_host"))
-        f.ip = _set(f.ip, fl.get("ip") if fl.get("ip") != "UNKNOWN" else None)
-        if f.port is None:
-            f.port = _port(fl.get("port"))
-    elif pid == "C304":
-        f.host = _set(f.host, fl.get("host") if fl.get("host") != "*" else None)
+
+
+def _apply(f: Facts, h: Hit) -> None:
+    """Apply the [[facts]] rules of patterns/triage_refine.toml to one line."""
+    p = h.pattern
+    assert p is not None
+    for r in knowledge().facts:
+        if not r.applies(p.id, p.family):
+            continue
+        if r.when and not all(h.fields.get(k) in v for k, v in r.when):
+            continue
+        for fact, names in r.fill:
+            v = _value(h, names)
+            if v is not None:
+                _store(f, fact, v, replace=False)
+        for fact, names in r.set:
+            v = _value(h, names)
+            if v is not None:
+                _store(f, fact, v, replace=True)
+        for fact, name in r.number:
+            if h.fields.get(name):
+                setattr(
+                    f,
+                    fact,
+                    float(h.fields[name]) if fact == "session_seconds" else int(h.fields[name]),
+                )
+        if r.flag:
+            setattr(f, r.flag, True)
+        if r.count:
+            setattr(f, r.count, getattr(f, r.count) + 1)
+        if r.add and r.text in h.line.text and h.fields.get(r.field or "key"):
+            getattr(f, r.add).append(h.fields[r.field or "key"])
+        if r.parse and r.field and h.fields.get(r.field):
+            _parse(f, r.parse, h.fields[r.field])
+        if r.client:
+            f.client = r.client
 
 
 def silence_before(attempt: Attempt, target: Hit) -> float | None:

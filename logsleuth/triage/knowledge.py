@@ -64,6 +64,55 @@ class Rule:
     """A stage, ``progress``, or None to keep the entry's stage."""
 
 
+#: Facts a [[facts]] rule may fill or set from a field, flag, count, add to, or number.
+TEXT_FACTS = frozenset(
+    {"host", "ip", "user", "port", "version", "server_software", "allowed_methods", "method"}
+)
+FLAG_FACTS = frozenset({"authenticated", "password_tried"})
+COUNT_FACTS = frozenset({"keepalive_probes"})
+LIST_FACTS = frozenset({"offered", "accepted"})
+NUMBER_FACTS = frozenset({"exit_status", "session_seconds"})
+PARSERS = frozenset({"destination", "proxy-w", "name-and-address"})
+_FACT_KEYS = frozenset(
+    {
+        "ids",
+        "fill",
+        "set",
+        "number",
+        "flag",
+        "when",
+        "count",
+        "add",
+        "text",
+        "parse",
+        "field",
+        "client",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FactRule:
+    """What a line of some entries says about its attempt (see triage_refine.toml)."""
+
+    ids: frozenset[str]
+    fill: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    set: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    number: tuple[tuple[str, str], ...] = ()
+    flag: str | None = None
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    count: str | None = None
+    add: str | None = None
+    text: str = ""
+    parse: str | None = None
+    field: str | None = None
+    client: str | None = None
+
+    def applies(self, pid: str, family: str) -> bool:
+        """Whether the rule is about a line of this entry."""
+        return pid in self.ids or ("*" in self.ids and family != "session")
+
+
 @dataclass(frozen=True, slots=True)
 class ServerEvidence:
     """Which vague client causes a server line in the paste may replace, and by what."""
@@ -90,6 +139,7 @@ class Knowledge:
     sets: dict[str, frozenset[str]]
     server_evidence: ServerEvidence
     server_log: ServerLog
+    facts: tuple[FactRule, ...] = ()
 
     def rules_for(self, pid: str) -> list[Rule]:
         """The rules that apply to a decisive line of this entry, in order."""
@@ -177,6 +227,90 @@ def _rule(raw: dict[str, Any], i: int, cat: Catalogue, problems: list[str]) -> R
     )
 
 
+def _fields_of(
+    raw: Any,
+    facts: frozenset[str],
+    ids: tuple[str, ...],
+    cat: Catalogue,
+    where: str,
+    problems: list[str],
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a table")
+        return ()
+    out = []
+    for fact, fields in raw.items():
+        if fact not in facts:
+            problems.append(f"{where}: unknown fact {fact!r}")
+        names = (fields,) if isinstance(fields, str) else tuple(fields)
+        _check_fields(names, ids, cat, where, problems)
+        out.append((str(fact), names))
+    return tuple(out)
+
+
+def _check_fields(
+    names: tuple[str, ...], ids: tuple[str, ...], cat: Catalogue, where: str, problems: list[str]
+) -> None:
+    for pid in ids if names else ():
+        p = cat.get(pid)
+        if p is None:
+            continue
+        if not any(n in p.fields for n in names):
+            problems.append(f"{where}: {pid} captures none of {list(names)}")
+
+
+def _fact_rule(raw: dict[str, Any], i: int, cat: Catalogue, problems: list[str]) -> FactRule:
+    where = f"triage_refine.toml: facts #{i + 1}"
+    unknown = set(raw) - _FACT_KEYS
+    if unknown:
+        problems.append(f"{where}: unknown keys {sorted(unknown)}")
+    ids = _strs(raw.get("ids"), f"{where}: ids", problems)
+    named = tuple(x for x in ids if x != "*")
+    _check_ids(named, cat, where, problems)
+    fill = _fields_of(raw.get("fill"), TEXT_FACTS, named, cat, where, problems)
+    set_ = _fields_of(raw.get("set"), TEXT_FACTS, named, cat, where, problems)
+    number = _fields_of(raw.get("number"), NUMBER_FACTS, named, cat, where, problems)
+    when = _when(raw.get("when"))
+    _check_fields(tuple(k for k, _ in when), named, cat, where, problems)
+    if when and "flag" not in raw:
+        problems.append(f"{where}: when needs a flag")
+    for name, group in (
+        ("flag", FLAG_FACTS),
+        ("count", COUNT_FACTS),
+        ("add", LIST_FACTS),
+        ("parse", PARSERS),
+    ):
+        if name in raw and raw[name] not in group:
+            problems.append(f"{where}: unknown {name} {raw[name]!r}")
+    if "parse" in raw or "add" in raw:
+        field = raw.get("field", "key")
+        _check_fields((field,), named, cat, where, problems)
+    if raw.get("client") not in (None, "putty", "openssh"):
+        problems.append(f"{where}: unknown client {raw['client']!r}")
+    return FactRule(
+        ids=frozenset(ids),
+        fill=fill,
+        set=set_,
+        number=tuple((f, n[0]) for f, n in number),
+        flag=raw.get("flag"),
+        when=tuple(when),
+        count=raw.get("count"),
+        add=raw.get("add"),
+        text=str(raw.get("text", "")),
+        parse=raw.get("parse"),
+        field=raw.get("field", "key" if "add" in raw else None),
+        client=raw.get("client"),
+    )
+
+
+def _when(raw: Any) -> list[tuple[str, tuple[str, ...]]]:
+    if not isinstance(raw, dict):
+        return []
+    return [(str(k), tuple(v) if isinstance(v, list) else (str(v),)) for k, v in raw.items()]
+
+
 def parse(data: dict[str, Any], cat: Catalogue) -> Knowledge:
     """Check and build the knowledge from a parsed data file."""
     problems: list[str] = []
@@ -210,6 +344,7 @@ def parse(data: dict[str, Any], cat: Catalogue) -> Knowledge:
         for c in vague
         if c not in ambiguous
     )
+    facts = tuple(_fact_rule(raw, i, cat, problems) for i, raw in enumerate(data.get("facts", [])))
     if problems:
         raise CatalogueError(problems)
     return Knowledge(
@@ -217,6 +352,7 @@ def parse(data: dict[str, Any], cat: Catalogue) -> Knowledge:
         sets,
         ServerEvidence(frozenset(replaces), frozenset(families)),
         ServerLog(frozenset(ambiguous), frozenset(vague)),
+        facts,
     )
 
 

@@ -194,3 +194,21 @@ def test_server_settings_come_from_scans_advice_file():
     assert scan["path-idle-limit"].snippet.format(host="HOST", keepalive_s=60) in (
         drop.remedy_snippet
     )
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"ids": ["C305"], "fill": {"colour": ["host"]}}, "unknown fact 'colour'"),
+        ({"ids": ["C305"], "fill": {"user": ["user"]}}, "C305 captures none of ['user']"),
+        ({"ids": ["C999"], "flag": "authenticated"}, "C999 is not an entry"),
+        ({"ids": ["C316"], "flag": "happy"}, "unknown flag 'happy'"),
+        ({"ids": ["C302"], "parse": "guess", "field": "command"}, "unknown parse 'guess'"),
+        ({"ids": ["C314"], "when": {"method": ["password"]}}, "when needs a flag"),
+    ],
+)
+def test_loader_rejects_a_bad_fact_rule(rule, message):
+    data = {**REFINE, "facts": [*REFINE["facts"], rule]}
+    with pytest.raises(CatalogueError) as exc:
+        parse(data, load())
+    assert any(message in p for p in exc.value.problems), exc.value.problems
