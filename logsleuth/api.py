@@ -1,56 +1,33 @@
 """The pipeline: readers -> classify -> sessionize -> store -> report.
 
-``scan`` wires the stages and holds no I/O policy of its own: it never prints, and a
-source that cannot be read is recorded in the report instead of stopping the run.
+``ingest`` reads what is new into a database, ``report`` reads a window out of it, and
+``scan`` is ingest into an in-memory database followed by report: one path. None of them
+prints; a source that cannot be read is recorded in the report instead of stopping the run.
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from logsleuth import catalogue as catalogue_mod
 from logsleuth import lakestore
 from logsleuth.catalogue import Catalogue
-from logsleuth.classify import SSH_CLIENT_PROGRAMS, SSH_PROGRAMS, classify_record, shape_of
 from logsleuth.errors import SourceError, StoreError
-from logsleuth.keys import with_stable_id
+from logsleuth.ingest import IngestRun, pending_connections
 from logsleuth.lakestore import ExportResult
-from logsleuth.model import Connection, Record, Report, SourceInfo, UnmatchedShape
+from logsleuth.model import Coverage, Report, SourceInfo
 from logsleuth.readers import READERS, ReadOptions
 from logsleuth.readers.base import parse_zone
 from logsleuth.readers.sources import Source, default_sources, expand
 from logsleuth.report import build_report
 from logsleuth.sessionize import Sessionizer
-from logsleuth.sshd_config import load_sshd_config
-from logsleuth.store import Store
-
-MAX_SHAPES = 5000
-
-
-@dataclass
-class _Unmatched:
-    counts: Counter[str] = field(default_factory=Counter)
-    examples: dict[str, str] = field(default_factory=dict)
-    other: int = 0
-
-    def add(self, message: str) -> None:
-        shape = shape_of(message)
-        if shape in self.counts or len(self.counts) < MAX_SHAPES:
-            self.counts[shape] += 1
-            self.examples.setdefault(shape, message)
-        else:
-            self.other += 1
-
-    def shapes(self) -> list[UnmatchedShape]:
-        out = [UnmatchedShape(s, n, self.examples[s]) for s, n in self.counts.items()]
-        if self.other:
-            out.append(UnmatchedShape("(other shapes)", self.other, ""))
-        return out
+from logsleuth.sshd_config import SshdSettings, load_sshd_config
+from logsleuth.store import RunRecord, Store, Window
 
 
 def load_catalogue(patterns_dirs: Sequence[str] = ()) -> Catalogue:
@@ -122,10 +99,229 @@ def report_lake(
         store.close()
 
 
-def _in_window(rec: Record, since: datetime | None, until: datetime | None) -> bool:
-    if rec.ts is None:
-        return True
-    return not ((since and rec.ts < since) or (until and rec.ts > until))
+def _sessionizer(settings: SshdSettings | None) -> Sessionizer:
+    if settings is None:
+        return Sessionizer()
+    return Sessionizer(settings.login_grace_time, grace_from_config=True)
+
+
+def default_db() -> str:
+    """Where ``ingest`` and ``report`` keep their database by default.
+
+    ``/var/lib/logsleuth/`` for root, else ``$XDG_STATE_HOME/logsleuth/`` (by default
+    ``~/.local/state/logsleuth/``).
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        folder = "/var/lib/logsleuth"
+    else:
+        state = os.environ.get("XDG_STATE_HOME") or os.path.join(
+            os.path.expanduser("~"), ".local", "state"
+        )
+        folder = os.path.join(state, "logsleuth")
+    return os.path.join(folder, "logsleuth.duckdb")
+
+
+def _open_store(db: str, wait: float) -> Store:
+    if db != ":memory:":
+        folder = os.path.dirname(os.path.abspath(db))
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create {folder}: {exc.strerror or exc}",
+                "choose another --db, or run as a user who may write there",
+            ) from None
+    return Store(db, wait=wait)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What one ingest run read and stored."""
+
+    run: RunRecord
+    sources: tuple[SourceInfo, ...]
+
+
+def _ingest_into(
+    store: Store,
+    paths: Sequence[str],
+    *,
+    cat: Catalogue,
+    settings: SshdSettings | None,
+    options: ReadOptions,
+    journal: bool,
+    journal_dirs: Sequence[str],
+    journal_files: Sequence[str],
+    reader: str,
+    incremental: bool,
+) -> IngestResult:
+    sources, errors = resolve_sources(
+        paths,
+        journal=journal,
+        journal_dirs=journal_dirs,
+        journal_files=journal_files,
+        reader=reader,
+    )
+    run = IngestRun(
+        store,
+        cat,
+        options,
+        new_sessionizer=_sessionizer(settings),
+        whole_lines=incremental,
+        follow_rotation=incremental,
+    )
+    record = run.run(sources, errors)
+    return IngestResult(record, tuple(run.infos))
+
+
+def ingest(
+    paths: Sequence[str] = (),
+    *,
+    db: str | None = None,
+    year: int | None = None,
+    patterns_dirs: Sequence[str] = (),
+    catalogue: Catalogue | None = None,
+    journal: bool = False,
+    journal_dirs: Sequence[str] = (),
+    journal_files: Sequence[str] = (),
+    sshd_config: str | None = None,
+    reader: str = "auto",
+    tz: str | None = None,
+    wait: float = 60.0,
+) -> IngestResult:
+    """Read what is new in the sources into a database, in one transaction.
+
+    Only lines after each source's stored read position are read (files by content
+    fingerprint and offset, so rotation neither loses nor doubles a line; the journal by
+    cursor). Connections still open are kept in the database and continued by the next
+    run. ``wait``: seconds to wait for another ingest or report holding the database.
+    """
+    zone = parse_zone(tz) if tz else None
+    cat = catalogue or load_catalogue(patterns_dirs)
+    settings = load_sshd_config(sshd_config) if sshd_config else None
+    store = _open_store(db or default_db(), wait)
+    try:
+        store.begin()
+        result = _ingest_into(
+            store,
+            paths,
+            cat=cat,
+            settings=settings,
+            options=ReadOptions(year=year, tz=zone),
+            journal=journal,
+            journal_dirs=journal_dirs,
+            journal_files=journal_files,
+            reader=reader,
+            incremental=True,
+        )
+        store.commit()
+        return result
+    finally:
+        store.close()  # without a commit, the run's writes are rolled back
+
+
+def _report_from(
+    store: Store,
+    window: Window,
+    settings: SshdSettings | None,
+    *,
+    stored: bool,
+) -> Report:
+    store.open_window(window, pending_connections(store))
+    first_run = store.first_run(window.since) if stored else 1
+    coverage = None
+    if stored:
+        runs, first, last = store.coverage(first_run)
+        first_line, last_line = store.line_span()
+        silent = tuple(s.path for s in store.sources(first_run) if s.lines == 0 and s.error is None)
+        coverage = Coverage(runs, first, last, first_line, last_line, silent)
+    return build_report(store, settings, store.connection_pages(), coverage, first_run)
+
+
+@contextmanager
+def open_report(
+    db: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    host: str | None = None,
+    sshd_config: str | None = None,
+    wait: float = 60.0,
+) -> Iterator[Report]:
+    """The report over a database's stored window; its connections are read from the
+    database page by page while the context is open (so memory does not grow with them).
+
+    Verdicts that depend on the end of the input (``open``, "sshd stopped after the last
+    line") are computed now, from the stored live state, and not stored.
+    """
+    path = db or default_db()
+    if not os.path.isfile(path):
+        raise StoreError(f"no database at {path}", "run `logsleuth ingest` first, or give --db")
+    settings = load_sshd_config(sshd_config) if sshd_config else None
+    store = Store(path, wait=wait)
+    try:
+        yield _report_from(store, Window(since, until, host), settings, stored=True)
+    finally:
+        store.close()
+
+
+def report(
+    db: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    host: str | None = None,
+    sshd_config: str | None = None,
+    wait: float = 60.0,
+) -> Report:
+    """:func:`open_report` with every connection read into memory."""
+    with open_report(
+        db, since=since, until=until, host=host, sshd_config=sshd_config, wait=wait
+    ) as rep:
+        return replace(rep, connections=tuple(rep.connections))
+
+
+@contextmanager
+def open_scan(
+    paths: Sequence[str] = (),
+    *,
+    year: int | None = None,
+    patterns_dirs: Sequence[str] = (),
+    catalogue: Catalogue | None = None,
+    journal: bool = False,
+    journal_dirs: Sequence[str] = (),
+    journal_files: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sshd_config: str | None = None,
+    reader: str = "auto",
+    tz: str | None = None,
+) -> Iterator[Report]:
+    """Scan = ingest into an in-memory store, then report: one path.
+
+    The connections of the report are read from the store page by page while the context
+    is open. ``since``/``until`` select lines as they are read.
+    """
+    zone = parse_zone(tz) if tz else None
+    cat = catalogue or load_catalogue(patterns_dirs)
+    settings = load_sshd_config(sshd_config) if sshd_config else None
+    store = Store(":memory:")
+    try:
+        _ingest_into(
+            store,
+            paths,
+            cat=cat,
+            settings=settings,
+            options=ReadOptions(year=year, since=since, until=until, tz=zone),
+            journal=journal,
+            journal_dirs=journal_dirs,
+            journal_files=journal_files,
+            reader=reader,
+            incremental=False,
+        )
+        yield _report_from(store, Window(), settings, stored=False)
+    finally:
+        store.close()
 
 
 def scan(
@@ -140,7 +336,6 @@ def scan(
     since: datetime | None = None,
     until: datetime | None = None,
     sshd_config: str | None = None,
-    db: str = ":memory:",
     reader: str = "auto",
     tz: str | None = None,
 ) -> Report:
@@ -148,122 +343,20 @@ def scan(
 
     ``reader`` names the format of the paths (default: detected per file); ``tz`` is the
     zone (a zoneinfo name) of times written without an offset, such as RFC 3164 lines.
+    Every connection is read into memory; :func:`open_scan` streams them instead.
     """
-    zone = parse_zone(tz) if tz else None
-    cat = catalogue or load_catalogue(patterns_dirs)
-    settings = load_sshd_config(sshd_config) if sshd_config else None
-    sources, errors = resolve_sources(
+    with open_scan(
         paths,
+        year=year,
+        patterns_dirs=patterns_dirs,
+        catalogue=catalogue,
         journal=journal,
         journal_dirs=journal_dirs,
         journal_files=journal_files,
+        since=since,
+        until=until,
+        sshd_config=sshd_config,
         reader=reader,
-    )
-    options = ReadOptions(year=year, since=since, until=until, tz=zone)
-    store = Store(db)
-    try:
-        for err in errors:
-            store.add_source(SourceInfo(err.path, "-", error=err.reason, hint=err.hint))
-        sess = (
-            Sessionizer(settings.login_grace_time, grace_from_config=True)
-            if settings
-            else Sessionizer()
-        )
-        unmatched = _Unmatched()
-        batch: list[Connection] = []
-        for source in sources:
-            stats = _SourceRun(source, cat, sess, unmatched)
-            try:
-                for conn in stats.run(options):
-                    batch.append(with_stable_id(conn))
-                    if len(batch) >= 20_000:
-                        store.add_connections(batch)
-                        batch.clear()
-                store.add_source(stats.info())
-            except SourceError as exc:
-                store.add_source(stats.info(exc))
-        batch.extend(map(with_stable_id, sess.finish()))
-        store.add_connections(batch)
-        store.add_unmatched(unmatched.shapes())
-        return build_report(store, settings)
-    finally:
-        store.close()
-
-
-class _SourceRun:
-    """Reads one source through classify into the shared sessionizer, counting lines."""
-
-    def __init__(
-        self, source: Source, cat: Catalogue, sess: Sessionizer, unmatched: _Unmatched
-    ) -> None:
-        self.source, self.cat, self.sess, self.unmatched = source, cat, sess, unmatched
-        self.lines = self.ssh = self.matched = self.flawed = self.forged = 0
-        self.forger: str | None = None
-        self.flaws: set[str] = set()
-
-    def run(self, options: ReadOptions) -> Iterator[Connection]:
-        """Yield the connections that settle while this source is read."""
-        reader = READERS[self.source.reader]()
-        cat, sess, unmatched = self.cat, self.sess, self.unmatched
-        for rec in reader.read(self.source.path, options):
-            self.lines += 1
-            if rec.flaws:
-                if rec.flaws[0].startswith("forged"):
-                    # Tagged sshd by another program: counted and shown, never used.
-                    self.forged += 1
-                    self.forger = self.forger or rec.flaws[0].removeprefix("forged: ")
-                    continue
-                self._flawed(rec.flaws)
-            prog = rec.program
-            client = prog in SSH_CLIENT_PROGRAMS
-            if prog not in SSH_PROGRAMS and not client:
-                continue
-            if not _in_window(rec, options.since, options.until):
-                continue
-            self.ssh += 1
-            ev = classify_record(rec, cat, "client" if client else "server")
-            if ev.record.flaws is not rec.flaws:
-                self._flawed(ev.record.flaws[len(rec.flaws) :], counted=bool(rec.flaws))
-            if ev.pattern_id is None:
-                unmatched.add(rec.message)
-            else:
-                self.matched += 1
-            if client:
-                sess.feed_outbound(ev)
-            else:
-                yield from sess.feed(ev)
-
-    def _flawed(self, names: tuple[str, ...], counted: bool = False) -> None:
-        self.flawed += 0 if counted else 1
-        self.flaws.update(names)
-
-    def info(self, err: SourceError | None = None) -> SourceInfo:
-        """What was read, and why reading stopped early if it did."""
-        note = self.source.note
-        if err is None and self.lines == 0:
-            note = "empty: nothing to read"
-        elif err is None and self.ssh == 0:
-            note = "no ssh lines in this source"
-        if self.flawed:
-            left_out = (
-                f"{self.flawed} line(s) with values out of range "
-                f"({', '.join(sorted(self.flaws))}): those values were left out"
-            )
-            note = f"{note}; {left_out}" if note else left_out
-        if self.forged:
-            forged = (
-                f"{self.forged} forged sshd entries (tagged sshd by another program, first "
-                f"{self.forger}): not used"
-            )
-            note = f"{note}; {forged}" if note else forged
-        return SourceInfo(
-            self.source.path,
-            self.source.reader,
-            self.lines,
-            self.ssh,
-            self.matched,
-            self.ssh - self.matched,
-            err.reason if err else None,
-            err.hint if err else None,
-            note,
-        )
+        tz=tz,
+    ) as rep:
+        return replace(rep, connections=tuple(rep.connections))

@@ -113,10 +113,22 @@ def _exit_for(report: Report, fail_on: list[str]) -> ExitCode:
     if any(s.error for s in report.sources):
         return ExitCode.NO_INPUT
     if fail_on:
-        seen = {c.family for c in report.connections}
+        seen = {f for h in report.hosts for f, n in h.families.items() if n}
+        seen |= {c.family for h in report.hosts for c in h.outbound}
         if seen & set(fail_on):
             return ExitCode.FINDINGS
     return ExitCode.OK
+
+
+def nothing_to_report(report: Report) -> bool:
+    """No advice, no finding, no abnormal end, no source error and no silent source."""
+    return (
+        not report.advice
+        and not report.findings
+        and all(h.abnormal == 0 for h in report.hosts)
+        and not any(s.error for s in report.sources)
+        and not (report.coverage and report.coverage.silent_sources)
+    )
 
 
 @app.command()
@@ -203,7 +215,8 @@ def scan(
         _triage(text, "json" if fmt is OutputFormat.json else "text", [], False, output)
         return
     try:
-        report = api.scan(
+        # The report's connections are read from the in-memory store as they are written.
+        with api.open_scan(
             paths or [],
             year=year,
             patterns_dirs=patterns or [],
@@ -215,12 +228,173 @@ def scan(
             sshd_config=sshd_config,
             reader=reader,
             tz=tz,
+        ) as report:
+            colour = _color(color) and output in (None, "-")
+            _emit(iter_render(report, fmt.value, color=colour, table=table.value), output)
+            code = _exit_for(report, fail_on or [])
+    except LogsleuthError as exc:
+        _fail(exc, exc.exit_code)
+    raise typer.Exit(int(code))
+
+
+DB_HELP = (
+    "The database file. Default: /var/lib/logsleuth/logsleuth.duckdb as root, else "
+    "$XDG_STATE_HOME/logsleuth/logsleuth.duckdb."
+)
+WAIT_HELP = "Seconds to wait for another ingest or report holding the database."
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Log files, directories or globs. Default: /var/log/auth.log, else "
+            "/var/log/secure, else the journal."
+        ),
+    ] = None,
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Year of the first yearless (RFC 3164) line.")
+    ] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="Zone of times written without an offset.")
+    ] = None,
+    reader: Annotated[
+        str, typer.Option("--reader", help="Format of the files given (default: detected).")
+    ] = "auto",
+    patterns: Annotated[
+        list[str] | None,
+        typer.Option("--patterns", help="Extra pattern directory or file (repeatable)."),
+    ] = None,
+    journal: Annotated[bool, typer.Option("--journal", help="Read the local journal.")] = False,
+    journal_dir: Annotated[
+        list[str] | None,
+        typer.Option("--journal-dir", help="Read the journal files in a directory (repeatable)."),
+    ] = None,
+    journal_file: Annotated[
+        list[str] | None, typer.Option("--journal-file", help="Read one journal file (repeatable).")
+    ] = None,
+    sshd_config: Annotated[
+        str | None,
+        typer.Option("--sshd-config", help="sshd_config or `sshd -T` output (LoginGraceTime)."),
+    ] = None,
+    wait: Annotated[float, typer.Option("--wait", help=WAIT_HELP)] = 60.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+) -> None:
+    """Read what is new in the logs into a database (for cron or a systemd timer)."""
+    try:
+        result = api.ingest(
+            paths or [],
+            db=db,
+            year=year,
+            patterns_dirs=patterns or [],
+            journal=journal,
+            journal_dirs=journal_dir or [],
+            journal_files=journal_file or [],
+            sshd_config=sshd_config,
+            reader=reader,
+            tz=tz,
+            wait=wait,
         )
     except LogsleuthError as exc:
         _fail(exc, exc.exit_code)
-    colour = _color(color) and output in (None, "-")
-    _emit(iter_render(report, fmt.value, color=colour, table=table.value), output)
-    raise typer.Exit(int(_exit_for(report, fail_on or [])))
+    code = ExitCode.OK
+    for s in result.sources:
+        if s.error:
+            code = ExitCode.NO_INPUT
+            typer.echo(
+                visible(
+                    f"logsleuth: error: {s.path}: {s.error}" + (f" ({s.hint})" if s.hint else "")
+                ),
+                err=True,
+            )
+    if not quiet:
+        r = result.run
+        typer.echo(
+            f"run {r.id}: {r.lines} new lines ({r.ssh_lines} ssh) from "
+            f"{len(result.sources)} source(s), {r.connections} connections stored"
+        )
+        for s in result.sources:
+            typer.echo(visible(f"  {s.path}: {s.lines} lines" + (f" ({s.note})" if s.note else "")))
+    raise typer.Exit(int(code))
+
+
+@app.command("report")
+def report_command(
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    lake: Annotated[
+        str | None,
+        typer.Option("--lake", help="Report over a Parquet lake written by `export --parquet`."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Connections that ended after this (24h, 7d, ISO).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Connections that began before this.")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Only this host.")] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
+    table: Annotated[
+        TableName, typer.Option("--table", help="Which table `--format csv` writes.")
+    ] = TableName.connections,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write to a file (`-` = stdout).")
+    ] = None,
+    sshd_config: Annotated[
+        str | None,
+        typer.Option(
+            "--sshd-config", help="sshd_config or `sshd -T` output, to compute silence windows."
+        ),
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on", help="Exit 1 when a connection of this family is seen (repeatable)."
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print nothing when there is nothing to report (no advice, finding, "
+            "abnormal end, source error or silent source).",
+        ),
+    ] = False,
+    wait: Annotated[float, typer.Option("--wait", help=WAIT_HELP)] = 60.0,
+    color: Annotated[
+        bool | None, typer.Option("--color/--no-color", help="Force colour on or off.")
+    ] = None,
+) -> None:
+    """Report over what `logsleuth ingest` stored (or a fleet's Parquet lake with --lake)."""
+    if lake is not None:
+        try:
+            rep = api.report_lake(
+                lake, since=parse_when(since), until=parse_when(until), sshd_config=sshd_config
+            )
+        except LogsleuthError as exc:
+            _fail(f"error: {exc}", exc.exit_code)
+        if not (quiet and nothing_to_report(rep)):
+            colour = _color(color) and output in (None, "-")
+            _emit(iter_render(rep, fmt.value, color=colour, table=table.value), output)
+        raise typer.Exit(int(_exit_for(rep, fail_on or [])))
+    try:
+        with api.open_report(
+            db,
+            since=parse_when(since),
+            until=parse_when(until),
+            host=host,
+            sshd_config=sshd_config,
+            wait=wait,
+        ) as report:
+            if not (quiet and nothing_to_report(report)):
+                colour = _color(color) and output in (None, "-")
+                _emit(iter_render(report, fmt.value, color=colour, table=table.value), output)
+            code = _exit_for(report, fail_on or [])
+    except LogsleuthError as exc:
+        _fail(exc, exc.exit_code)
+    raise typer.Exit(int(code))
 
 
 class TriageFormat(StrEnum):
@@ -419,37 +593,6 @@ def export(
         f"logsleuth: run {result.run_id}: {rows}; {result.files} files, {result.bytes} bytes",
         err=True,
     )
-
-
-@app.command()
-def report(
-    lake: Annotated[
-        str | None,
-        typer.Option("--lake", help="Report over a Parquet lake written by `export --parquet`."),
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Connections that started after this (24h, 7d, ISO).")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="... and before this.")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.text,
-    table: Annotated[
-        TableName, typer.Option("--table", help="Which table `--format csv` writes.")
-    ] = TableName.connections,
-    sshd_config: Annotated[str | None, typer.Option("--sshd-config")] = None,
-    output: Annotated[str | None, typer.Option("--output", "-o")] = None,
-    color: Annotated[bool | None, typer.Option("--color/--no-color")] = None,
-) -> None:
-    """The report over stored connections (a fleet's Parquet lake with --lake)."""
-    if lake is None:
-        _fail("give --lake DIR (the directory `logsleuth export --parquet` writes)", ExitCode.USAGE)
-    try:
-        rep = api.report_lake(
-            lake, since=parse_when(since), until=parse_when(until), sshd_config=sshd_config
-        )
-    except LogsleuthError as exc:
-        _fail(f"error: {exc}", exc.exit_code)
-    colour = _color(color) and output in (None, "-")
-    _emit(iter_render(rep, fmt.value, color=colour, table=table.value), output)
 
 
 @app.command("sql")

@@ -33,7 +33,8 @@ SCHEMA_VERSION = "1"
 BUCKETS = 32
 #: Tables partitioned by day and host bucket, with the time column their rows sort by.
 HOST_TABLES = {"connections": "start", "events": "ts"}
-RUN_TABLES = ("sources", "unmatched")
+#: Lake name -> the store's table: what each run read, and its unmatched shapes.
+RUN_TABLES = {"sources": "run_sources", "unmatched": "unmatched"}
 _HIVE = "hive_partitioning = true, hive_types = {'dt': DATE, 'host_bucket': INTEGER}"
 _HIVE_RUN = "hive_partitioning = true, hive_types = {'dt': DATE}"
 
@@ -103,6 +104,7 @@ def _exported(lake: Path, fingerprint: str) -> bool:
 def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult:
     """Append the store's rows to the lake as one run; a repeat of the same data is skipped."""
     con = store.con
+    store.include_open_connections()  # the lake holds what a report of the store shows
     root = Path(lake)
     now = (now or datetime.now(UTC)).astimezone(UTC)
     run_id = f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
@@ -144,15 +146,15 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
                 size += _copy(con, query, path, run_id)
                 files += 1
                 rows[table] = rows.get(table, 0) + n
-        for table in RUN_TABLES:
-            if table not in present:
+        for table, stored in RUN_TABLES.items():
+            if stored not in present:
                 continue
-            query = f"SELECT {_lit(run_id)} AS run_id, * FROM {table}"
+            query = f"SELECT {_lit(run_id)} AS run_id, * FROM {stored}"
             size += _copy(
                 con, query, root / table / f"dt={run_day}" / f"run-{run_id}.parquet", run_id
             )
             files += 1
-            counted = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+            counted = con.execute(f"SELECT count(*) FROM {stored}").fetchone()
             rows[table] = int(counted[0]) if counted else 0
         con.execute(
             "CREATE OR REPLACE TEMPORARY TABLE _lake_run AS SELECT ? AS run_id, "
@@ -242,14 +244,15 @@ def load(lake: str, since: datetime | None = None, until: datetime | None = None
         if any(root.glob("sources/*/*.parquet")):
             src = _lit(str(root / "sources" / "*" / "*.parquet"))
             con.execute(
-                "INSERT INTO sources BY NAME SELECT s.* EXCLUDE (dt, run_id, seq), "
+                "INSERT INTO run_sources BY NAME SELECT s.* EXCLUDE (dt, run_id, seq, run), "
+                "1 AS run, "
                 "(row_number() OVER (ORDER BY r.exported_at, r.run_id, s.seq))::INTEGER AS seq "
                 f"FROM read_parquet({src}, {_HIVE_RUN}) s JOIN _runs r USING (run_id)"
             )
         if any(root.glob("unmatched/*/*.parquet")):
             unm = _lit(str(root / "unmatched" / "*" / "*.parquet"))
             con.execute(
-                "INSERT INTO unmatched SELECT shape, sum(count)::BIGINT, "
+                "INSERT INTO unmatched SELECT 1, shape, sum(count)::BIGINT, "
                 "arg_min(example, r.exported_at) "
                 f"FROM read_parquet({unm}, {_HIVE_RUN}) u JOIN _runs r USING (run_id) "
                 "GROUP BY shape"

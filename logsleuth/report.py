@@ -102,14 +102,16 @@ def build_report(
     settings: SshdSettings | None = None,
     connections: Sequence[Connection] | None = None,
     coverage: Coverage | None = None,
+    first_run: int = 1,
 ) -> Report:
     """Build the report model from a filled store.
 
     ``connections``: the connections in report order, as the caller reads them (a page
-    view over the store); when None they are all read from the store.
+    view over the store); when None they are all read from the store. ``first_run``: the
+    first ingest run whose sources and unmatched lines the report counts.
     """
     hosts = host_reports(store)
-    total, shapes = store.unmatched()
+    total, shapes = store.unmatched(first_run)
     findings = diagnose(store, settings)
     advice = advise(findings, hosts)
     summary = None
@@ -122,7 +124,7 @@ def build_report(
             settings.max_startups,
         )
     return Report(
-        sources=tuple(store.sources()),
+        sources=tuple(store.sources(first_run)),
         hosts=hosts,
         connections=connections if connections is not None else tuple(store.connections()),
         unmatched_count=total,

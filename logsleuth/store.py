@@ -1,4 +1,5 @@
-"""The DuckDB store: connections, sources and unmatched shapes; rollups are ``sql/*.sql``.
+"""The DuckDB store: connections, runs, read positions, the sessionizer's live state and
+unmatched shapes; rollups are ``sql/*.sql``.
 
 This is the only module that imports duckdb. Rows are bulk-loaded through a temporary
 newline-delimited JSON file, which DuckDB reads far faster than row-by-row inserts.
@@ -9,110 +10,36 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import duckdb
 
 from logsleuth.errors import LogsleuthError, StoreError
-from logsleuth.model import Connection, Evidence, PatternId, SourceInfo, UnmatchedShape
-
-_EVIDENCE = "STRUCT(source VARCHAR, line BIGINT, text VARCHAR)"
-
-
-def _ev(e: Evidence) -> dict[str, Any]:
-    return {"source": e.source, "line": e.line, "text": e.text}
-
-
-def _unev(raw: dict[str, Any] | None) -> Evidence | None:
-    return Evidence(raw["source"], raw["line"], raw["text"]) if raw else None
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One column of the ``connections`` table and how a Connection maps to it."""
-
-    name: str
-    sql: str
-    dump: Callable[[Connection], Any]
-    """Connection -> JSON-able value for the bulk load."""
-    load: Callable[[Any], Any] | None = None
-    """Stored value -> the Connection field of the same name; None: derived, not loaded."""
-
-
-def _same(v: Any) -> Any:
-    return v
-
-
-#: The one definition of a stored connection: the table, the load and the unload.
-CONNECTION_COLUMNS: tuple[Column, ...] = (
-    Column("id", "BIGINT", lambda c: c.id, _same),
-    Column("host", "VARCHAR", lambda c: c.host, _same),
-    Column("direction", "VARCHAR", lambda c: c.direction, _same),
-    Column("client_ip", "VARCHAR", lambda c: c.client_ip, _same),
-    Column("client_port", "INTEGER", lambda c: c.client_port, _same),
-    Column("user", "VARCHAR", lambda c: c.user, _same),
-    Column("authenticated", "BOOLEAN", lambda c: c.authenticated, bool),
-    Column("method", "VARCHAR", lambda c: c.method, _same),
-    Column("start", "TIMESTAMP", lambda c: _naive(c.start), lambda v: _aware(v)),
-    Column("end", "TIMESTAMP", lambda c: _naive(c.end), lambda v: _aware(v)),
-    Column("duration_s", "DOUBLE", lambda c: c.duration_s),
-    Column("family", "VARCHAR", lambda c: c.family, _same),
-    Column("cause", "VARCHAR", lambda c: c.cause, _same),
-    Column("pattern_id", "VARCHAR", lambda c: c.pattern_id, lambda v: PatternId(v) if v else None),
-    Column("failures", "BIGINT", lambda c: c.failures, lambda v: v or 0),
-    Column("note", "VARCHAR", lambda c: c.note, _same),
-    Column("pids", "BIGINT[]", lambda c: list(c.pids), lambda v: tuple(v or ())),
-    Column("decisive", _EVIDENCE, lambda c: _ev(c.decisive) if c.decisive else None, _unev),
-    Column(
-        "evidence",
-        f"{_EVIDENCE}[]",
-        lambda c: [_ev(e) for e in c.evidence],
-        lambda v: tuple(Evidence(e["source"], e["line"], e["text"]) for e in v or ()),
-    ),
+from logsleuth.model import Connection, SourceInfo, UnmatchedShape
+from logsleuth.positions import Position
+from logsleuth.store_columns import (
+    CONNECTION_COLUMNS,
+    CONNECTION_ORDER,
+    CONNECTION_TYPES,
+    SELECT_COLUMNS,
+    aware,
+    connection_row,
+    connections_ddl,
+    naive,
+    to_model,
+    unload_connection,
 )
-_CONN_COLUMNS = {c.name: c.sql for c in CONNECTION_COLUMNS}
-_LOADED = tuple(c for c in CONNECTION_COLUMNS if c.load is not None)
-_SELECT = ", ".join(f'"{c.name}"' for c in _LOADED)
-#: The stable order of connections in every report: host, direction, start (unknown first).
-CONNECTION_ORDER = "host, direction, start NULLS FIRST, id"
 
-
-def connections_ddl(table: str = "connections", temporary: bool = False) -> str:
-    """``CREATE TABLE`` for stored connections, generated from :data:`CONNECTION_COLUMNS`."""
-    cols = ",\n    ".join(f'"{c.name}" {c.sql}' for c in CONNECTION_COLUMNS)
-    temp = "TEMPORARY " if temporary else ""
-    return f"CREATE {temp}TABLE IF NOT EXISTS {table} (\n    {cols}\n);\n"
-
-
-def connection_row(c: Connection) -> dict[str, Any]:
-    """A connection as one bulk-load row."""
-    return {col.name: col.dump(c) for col in CONNECTION_COLUMNS}
-
-
-def unload_connection(row: Sequence[Any]) -> Connection:
-    """A row of ``SELECT <loaded columns>`` back into a Connection."""
-    return Connection(
-        **{col.name: col.load(v) for col, v in zip(_LOADED, row, strict=True) if col.load}
-    )
-
-
-def _value(v: Any) -> Any:
-    """A DuckDB value as a model value (aware UTC times, Evidence, tuples)."""
-    if isinstance(v, datetime):
-        return v.replace(tzinfo=UTC) if v.tzinfo is None else v
-    if isinstance(v, list):
-        return tuple(_value(x) for x in v)
-    if isinstance(v, dict) and v.keys() == {"source", "line", "text"}:
-        return Evidence(v["source"], v["line"], v["text"])
-    return v
-
+__all__ = ["CONNECTION_COLUMNS", "ConnectionPages", "RunRecord", "Store", "Window"]
 
 BATCH = 20_000
 T = TypeVar("T")
+SCHEMA_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,53 +53,159 @@ class ColumnDoc:
     table_description: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One committed run."""
+
+    id: int
+    started: datetime
+    finished: datetime
+    lines: int
+    ssh_lines: int
+    connections: int
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which stored connections a report covers: those overlapping [since, until], on host."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    host: str | None = None
+
+
 def sql(name: str) -> str:
     """The text of ``sql/<name>.sql``."""
     return (resources.files("logsleuth") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def _naive(ts: datetime | None) -> str | None:
-    return ts.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") if ts else None
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
-def _aware(ts: datetime | None) -> datetime | None:
-    return ts.replace(tzinfo=UTC) if ts is not None else None
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    return "lock" in str(exc).lower()
 
 
 class Store:
     """A DuckDB database, in memory (``:memory:``) or in a file."""
 
-    def __init__(self, path: str = ":memory:", *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str = ":memory:", *, read_only: bool = False, wait: float = 0.0
+    ) -> None:
         """Open (or create) a database; ``read_only`` opens an existing file for queries
-        only, with no access to other files either."""
+        only, with no access to other files either. ``wait``: seconds to wait for another
+        logsleuth holding the file before giving up with a clear error."""
         if read_only and not os.path.isfile(path):
             raise StoreError(
                 f"no database at {path}", "give the --db that `logsleuth ingest` writes"
             )
-        try:
-            self.con = (
-                duckdb.connect(path, read_only=True, config={"enable_external_access": False})
-                if read_only
-                else duckdb.connect(path)
-            )
-        except duckdb.Error as exc:
-            hint = (
-                "another logsleuth may be running; wait for it or use another --db"
-                if "lock" in str(exc).lower()
-                else "check the path and its permissions"
-            )
-            raise StoreError(f"cannot open database {path}: {exc}", hint) from None
+        self.path = path
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self.con = (
+                    duckdb.connect(path, read_only=True, config={"enable_external_access": False})
+                    if read_only
+                    else duckdb.connect(path)
+                )
+                break
+            except duckdb.Error as exc:
+                if _is_lock_error(exc) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                if _is_lock_error(exc):
+                    raise StoreError(
+                        f"database {path} is in use by another logsleuth"
+                        + (f" (waited {wait:.0f} s)" if wait else ""),
+                        "wait for the other ingest or report to finish, or raise --wait",
+                    ) from None
+                raise StoreError(
+                    f"cannot open database {path}: {exc}", "check the path and its permissions"
+                ) from None
+        self._db = str(self.con.execute("SELECT current_database()").fetchall()[0][0])
         if not read_only:
-            self.con.execute(connections_ddl() + sql("schema"))
-            self.con.execute(sql("comments"))
-        self._source_seq = 0
+            self._check_version()
+            self._create()
+        else:
+            self.include_open_connections()
+        self._window: Window | None = None
+        self._pending: list[Connection] = []
+
+    def include_open_connections(self) -> None:
+        """From now on ``connections`` also holds the ones the last run left open."""
+        tables = {r[0] for r in self.con.execute("SHOW TABLES").fetchall()}
+        if "open_connections" not in tables:
+            return
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW connections AS SELECT * FROM "
+            f"{self._table('connections')} UNION ALL SELECT * FROM "
+            f"{self._table('open_connections')}"
+        )
+
+    def _table(self, name: str) -> str:
+        return f'"{self._db}".main.{name}'
+
+    def _create(self) -> None:
+        self.con.execute(connections_ddl() + connections_ddl("open_connections") + sql("schema"))
+        self.con.execute(sql("comments"))
+        # open_connections has the columns of connections, and their descriptions.
+        for name, comment in self.con.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = "
+            "'connections' AND schema_name = 'main' AND database_name = current_database()"
+        ).fetchall():
+            self.con.execute(
+                f'COMMENT ON COLUMN open_connections."{name}" IS {_literal(comment or "")}'
+            )
+        self.con.execute(
+            "COMMENT ON TABLE open_connections IS 'Connections the last run left open or not "
+            "yet settled, with the verdicts the input so far gives (replaced every run; "
+            "reports compute them from live_state).'"
+        )
+        if not self.con.execute("SELECT count(*) FROM meta").fetchall()[0][0]:
+            self.con.execute("INSERT INTO meta VALUES ('schema', ?)", [SCHEMA_VERSION])
+
+    def _check_version(self) -> None:
+        tables = {r[0] for r in self.con.execute("SHOW TABLES").fetchall()}
+        if not tables:
+            return
+        version = None
+        if "meta" in tables:
+            row = self.con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchall()
+            version = row[0][0] if row else None
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"database {self.path} was written by another logsleuth version "
+                f"(schema {version or 1}, this one writes {SCHEMA_VERSION})",
+                "ingest into a new --db",
+            )
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (a transaction still open is rolled back)."""
         self.con.close()
 
+    # -- transactions -------------------------------------------------------------------
+    def begin(self) -> None:
+        """Start the run's transaction: nothing is visible to others until :meth:`commit`."""
+        self.con.execute("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        """Make the run's writes durable, all at once."""
+        self.con.execute("COMMIT")
+        if self.path != ":memory:":
+            self.con.execute("CHECKPOINT")
+
+    def rollback(self) -> None:
+        """Drop the run's writes."""
+        self.con.execute("ROLLBACK")
+
+    # -- writing ------------------------------------------------------------------------
     def _load_ndjson(
-        self, table: str, columns: dict[str, str], rows: Iterable[dict[str, Any]]
+        self,
+        table: str,
+        columns: dict[str, str],
+        rows: Iterable[dict[str, Any]],
+        con: duckdb.DuckDBPyConnection | None = None,
     ) -> int:
         fd, path = tempfile.mkstemp(prefix="logsleuth-", suffix=".ndjson")
         n = 0
@@ -185,7 +218,7 @@ class Store:
             if n:
                 cols = ", ".join(f"'{k}': '{v}'" for k, v in columns.items())
                 names = ", ".join(f'"{k}"' for k in columns)
-                self.con.execute(
+                (con or self.con).execute(
                     f"INSERT INTO {table} ({names}) SELECT {names} FROM read_json(?, "
                     f"format='newline_delimited', columns={{{cols}}})",
                     [path],
@@ -195,16 +228,37 @@ class Store:
         return n
 
     def add_connections(self, conns: Iterable[Connection]) -> int:
-        """Bulk-insert connections."""
-        return self._load_ndjson("connections", _CONN_COLUMNS, map(connection_row, conns))
+        """Bulk-insert finished connections."""
+        return self._load_ndjson("connections", CONNECTION_TYPES, map(connection_row, conns))
 
-    def add_source(self, info: SourceInfo) -> None:
-        """Record what was read from one source."""
-        self._source_seq += 1
+    def new_run_id(self) -> int:
+        """The id the next run gets."""
+        return int(self.con.execute("SELECT coalesce(max(id), 0) + 1 FROM runs").fetchall()[0][0])
+
+    def add_run(self, run: RunRecord) -> None:
+        """Record a run (committed with it)."""
         self.con.execute(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
             [
-                self._source_seq,
+                run.id,
+                naive(run.started),
+                naive(run.finished),
+                run.lines,
+                run.ssh_lines,
+                run.connections,
+            ],
+        )
+
+    def add_source(self, info: SourceInfo, run: int = 1) -> None:
+        """Record what a run read from one source."""
+        seq = self.con.execute(
+            "SELECT coalesce(max(seq), 0) + 1 FROM run_sources WHERE run = ?", [run]
+        ).fetchall()[0][0]
+        self.con.execute(
+            "INSERT INTO run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run,
+                seq,
                 info.path,
                 info.reader,
                 info.lines,
@@ -217,14 +271,131 @@ class Store:
             ],
         )
 
-    def add_unmatched(self, shapes: Iterable[UnmatchedShape]) -> None:
-        """Record unmatched message shapes."""
+    def add_unmatched(self, shapes: Iterable[UnmatchedShape], run: int = 1) -> None:
+        """Record a run's unmatched message shapes."""
         self._load_ndjson(
             "unmatched",
-            {"shape": "VARCHAR", "count": "BIGINT", "example": "VARCHAR"},
-            ({"shape": s.shape, "count": s.count, "example": s.example} for s in shapes),
+            {"run": "INTEGER", "shape": "VARCHAR", "count": "BIGINT", "example": "VARCHAR"},
+            (
+                {"run": run, "shape": s.shape, "count": s.count, "example": s.example}
+                for s in shapes
+            ),
         )
 
+    def positions(self) -> list[Position]:
+        """Every stream's read position."""
+        rows = self.con.execute(
+            'SELECT stream, path, reader, device, inode, size, mtime_ns, head, "offset", lines, '
+            '"cursor" FROM sources ORDER BY stream'
+        ).fetchall()
+        return [
+            Position(
+                stream=r[0],
+                path=r[1],
+                reader=r[2],
+                device=r[3],
+                inode=r[4],
+                size=r[5],
+                mtime_ns=r[6],
+                head=bytes(r[7] or b""),
+                offset=r[8],
+                lines=r[9],
+                cursor=r[10],
+            )
+            for r in rows
+        ]
+
+    def save_positions(self, positions: Sequence[Position], run: int) -> None:
+        """Replace the read positions."""
+        self.con.execute("DELETE FROM sources")
+        if not positions:
+            return
+        self.con.executemany(
+            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    p.stream,
+                    p.path,
+                    p.reader,
+                    p.device,
+                    p.inode,
+                    p.size,
+                    p.mtime_ns,
+                    p.head,
+                    p.offset,
+                    p.lines,
+                    p.cursor,
+                    run,
+                ]
+                for p in positions
+            ],
+        )
+
+    def save_open_connections(self, conns: Sequence[Connection]) -> None:
+        """Replace the snapshot of open connections (for queries over the database)."""
+        self.con.execute("DELETE FROM open_connections")
+        self._load_ndjson("open_connections", CONNECTION_TYPES, map(connection_row, conns))
+
+    def live_state(self) -> bytes | None:
+        """The sessionizer state the last run saved, if any."""
+        rows = self.con.execute("SELECT state FROM live_state ORDER BY run DESC LIMIT 1").fetchall()
+        return bytes(rows[0][0]) if rows else None
+
+    def save_live_state(self, state: bytes, run: int) -> None:
+        """Replace the sessionizer state."""
+        self.con.execute("DELETE FROM live_state")
+        self.con.execute("INSERT INTO live_state VALUES (?, ?)", [run, state])
+
+    # -- the report's view --------------------------------------------------------------
+    def _prepare(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Make ``connections`` mean the window's connections, open ones included."""
+        con.execute(connections_ddl("pending", temporary=True))
+        con.execute("DELETE FROM pending")
+        self._load_ndjson("pending", CONNECTION_TYPES, map(connection_row, self._pending), con)
+        w = self._window or Window()
+        where = ["TRUE"]
+        if w.since is not None:
+            where.append(f'("end" IS NULL OR "end" >= {_literal(str(naive(w.since)))})')
+        if w.until is not None:
+            where.append(f"(start IS NULL OR start <= {_literal(str(naive(w.until)))})")
+        if w.host is not None:
+            where.append(f"host = {_literal(w.host)}")
+        stored = self._table("connections")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW connections AS SELECT * FROM ("
+            f"SELECT * FROM {stored} UNION ALL SELECT * FROM pending) WHERE {' AND '.join(where)}"
+        )
+
+    def open_window(self, window: Window, pending: Sequence[Connection]) -> None:
+        """From now on, every rollup reads the connections of ``window`` plus ``pending``
+        (the connections the live state still holds, with their end-of-input verdicts)."""
+        self._window, self._pending = window, list(pending)
+        self._prepare(self.con)
+
+    def first_run(self, since: datetime | None) -> int:
+        """The first run a report covers: the one that read ``since``, else every run."""
+        if since is None:
+            return 1
+        rows = self.con.execute(
+            "SELECT coalesce(max(id), 1) FROM runs WHERE finished < ?", [naive(since)]
+        ).fetchall()
+        return int(rows[0][0])
+
+    def coverage(self, first_run: int) -> tuple[int, datetime | None, datetime | None]:
+        """Runs from ``first_run`` on: how many, the first start and the last finish."""
+        row = self.con.execute(
+            "SELECT count(*), min(started), max(finished) FROM runs WHERE id >= ?", [first_run]
+        ).fetchall()[0]
+        return int(row[0]), aware(row[1]), aware(row[2])
+
+    def line_span(self) -> tuple[datetime | None, datetime | None]:
+        """The earliest and latest time of the window's connections."""
+        row = self.con.execute(
+            'SELECT min(start), max(coalesce("end", start)) FROM connections'
+        ).fetchall()[0]
+        return aware(row[0]), aware(row[1])
+
+    # -- reading ------------------------------------------------------------------------
     def query(self, name: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run ``sql/<name>.sql`` and return all rows (raw DuckDB values)."""
         return self.con.execute(sql(name), params or []).fetchall()
@@ -264,19 +435,84 @@ class Store:
         expected = [f.name for f in fields(row)]  # type: ignore[arg-type]
         if names != expected:
             raise TypeError(f"sql/{name}.sql returns {names}, {row.__name__} expects {expected}")
-        return [row(*map(_value, r)) for r in cur.fetchall()]
+        return [row(*map(to_model, r)) for r in cur.fetchall()]
 
-    def sources(self) -> list[SourceInfo]:
-        """Every source, in the order read."""
-        return self.query_as("sources", SourceInfo)
+    def sources(self, first_run: int = 1) -> list[SourceInfo]:
+        """Every source read from run ``first_run`` on, in the order first read."""
+        return self.query_as("sources", SourceInfo, [first_run])
 
-    def unmatched(self) -> tuple[int, list[UnmatchedShape]]:
+    def unmatched(self, first_run: int = 1) -> tuple[int, list[UnmatchedShape]]:
         """The total of unmatched lines and the most frequent shapes."""
-        total = self.con.execute("SELECT coalesce(sum(count), 0) FROM unmatched").fetchone()
-        return int(total[0]) if total else 0, self.query_as("unmatched", UnmatchedShape)
+        total = self.con.execute(
+            "SELECT coalesce(sum(count), 0) FROM unmatched WHERE run >= ?", [first_run]
+        ).fetchone()
+        shapes = self.query_as("unmatched", UnmatchedShape, [first_run])
+        return int(total[0]) if total else 0, shapes
 
     def connections(self) -> Iterator[Connection]:
-        """Every connection as a model object, in a stable order."""
-        cur = self.con.execute(f"SELECT {_SELECT} FROM connections ORDER BY {CONNECTION_ORDER}")
-        while rows := cur.fetchmany(5000):
-            yield from map(unload_connection, rows)
+        """Every connection (of the window, if one is open) as a model object, in order."""
+        yield from ConnectionPages(self)
+
+    def connection_pages(self) -> ConnectionPages:
+        """The window's connections as a sequence read from the store page by page."""
+        return ConnectionPages(self)
+
+
+class ConnectionPages(Sequence[Connection]):
+    """The connections of a store's window, in report order, never all in memory.
+
+    Each iteration reads through its own cursor (with the same window), so renderers may
+    iterate while other rollups run; the store must stay open while it is used.
+    """
+
+    PAGE = 2000
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._len: int | None = None
+
+    def __len__(self) -> int:
+        if self._len is None:
+            row = self._store.con.execute("SELECT count(*) FROM connections").fetchall()
+            self._len = int(row[0][0])
+        return self._len
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = self._store.con.cursor()
+        if self._store._window is not None:
+            self._store._prepare(cur)
+        return cur
+
+    def __iter__(self) -> Iterator[Connection]:
+        cur = self._cursor()
+        try:
+            cur.execute(f"SELECT {SELECT_COLUMNS} FROM connections ORDER BY {CONNECTION_ORDER}")
+            while rows := cur.fetchmany(self.PAGE):
+                yield from map(unload_connection, rows)
+        finally:
+            cur.close()
+
+    @overload
+    def __getitem__(self, index: int) -> Connection: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Connection]: ...
+
+    def __getitem__(self, index: int | slice) -> Connection | Sequence[Connection]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(index)
+        cur = self._cursor()
+        try:
+            row = cur.execute(
+                f"SELECT {SELECT_COLUMNS} FROM connections ORDER BY {CONNECTION_ORDER} "
+                "LIMIT 1 OFFSET ?",
+                [index],
+            ).fetchall()[0]
+        finally:
+            cur.close()
+        return unload_connection(row)

@@ -28,7 +28,8 @@ def db(tmp_path_factory):
     os.environ["TZ"] = "UTC"
     time.tzset()
     try:
-        report = api.scan([str(ROOT / "sample_logs" / "auth.log")], year=2026, db=str(path))
+        api.ingest([str(ROOT / "sample_logs" / "auth.log")], year=2026, db=str(path))
+        report = api.report(str(path))
     finally:
         if old_tz is None:
             os.environ.pop("TZ", None)
@@ -104,7 +105,7 @@ def test_nested_values_come_out_as_json(db):
 
 def test_the_database_is_read_only_and_sees_no_other_file(db, tmp_path):
     path, report = db
-    bad = run("--db", str(path), "DELETE FROM connections")
+    bad = run("--db", str(path), "DELETE FROM runs")
     assert bad.exit_code == 2 and "read-only" in bad.output and "Traceback" not in bad.output
     outside = tmp_path / "x.csv"
     outside.write_text("a\n1\n")
@@ -128,7 +129,9 @@ def test_bad_input_is_one_clear_line(tmp_path):
 def test_control_characters_are_shown_not_sent(tmp_path):
     path = tmp_path / "h.duckdb"
     store = Store(str(path))
-    store.con.execute("INSERT INTO unmatched VALUES ('x', 1, 'evil \x1b[2J\x1b]0;title\x07 end')")
+    store.con.execute(
+        "INSERT INTO unmatched VALUES (1, 'x', 1, 'evil \x1b[2J\x1b]0;title\x07 end')"
+    )
     store.close()
     out = run("--db", str(path), "SELECT example FROM unmatched").output
     assert "\x1b" not in out and "\\x1b[2J" in out

@@ -77,7 +77,7 @@ def test_a_locked_database_is_a_clear_error(tmp_path):
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         with pytest.raises(StoreError) as exc:
             Store(str(db))
-        assert "another logsleuth may be running" in str(exc.value)
+        assert "in use by another logsleuth" in str(exc.value)
     finally:
         holder.communicate("")
 
@@ -118,7 +118,8 @@ def _filled_store() -> Store:
 @pytest.mark.parametrize("name", sorted(ROLLUPS))
 def test_every_rollup_reads_as_its_dataclass(name):
     store = _filled_store()
-    rows = store.query_as(name, ROLLUPS[name])
+    params = [1] if name in ("sources", "unmatched") else None  # from run 1 on
+    rows = store.query_as(name, ROLLUPS[name], params)
     assert rows, f"{name} returned nothing on a store with one of everything"
     for row in rows:
         for f in fields(row):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich import box
 from rich.console import Console
@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from logsleuth.families import ABNORMAL, FAMILIES
-from logsleuth.model import Advice, CauseCount, HostReport, Report, SourceInfo
+from logsleuth.model import Advice, CauseCount, Coverage, HostReport, Report, SourceInfo
 from logsleuth.renderers.safe import text as cell
 from logsleuth.renderers.safe import visible, visible_lines
 
@@ -223,4 +223,32 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
         ),
         soft_wrap=True,
     )
+    if report.coverage is not None:
+        _runs(console, report.coverage)
     return buf.getvalue()
+
+
+def _when(ts: datetime | None) -> str:
+    return f"{ts:%Y-%m-%d %H:%M} UTC" if ts else "-"
+
+
+def _runs(console: Console, c: Coverage) -> None:
+    """The footer of a stored report: which runs and which span of the log it stands on."""
+    console.print(
+        Text(
+            f"stored data: {c.runs} ingest run(s) from {_when(c.first_run)} to "
+            f"{_when(c.last_run)}; connections from {_when(c.first_line)} to "
+            f"{_when(c.last_line)}",
+            style="dim",
+        ),
+        soft_wrap=True,
+    )
+    for path in c.silent_sources:
+        console.print(
+            cell(
+                f"WARNING: {path} delivered nothing in these runs: no news is not good news "
+                "here; check that it is still written (rotation, logging config, permissions)",
+                style="yellow",
+            ),
+            soft_wrap=True,
+        )

@@ -1,0 +1,395 @@
+"""One ingest run: read what is new in each source into the store, in one transaction.
+
+Readers -> classify -> sessionize as in every run; what this module adds is *where to
+start*: each source's stored read position (:mod:`logsleuth.positions`; the journal's
+cursor), the sessionizer's live state from the previous run (so a connection opened in
+one run and closed in the next is one connection), and the rotated files a stream moved
+to since the last run. Finished connections stream to the store as they settle; the
+positions, the live state and the run's row are written at the end, and the whole run
+commits at once: a run killed half-way leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from logsleuth.catalogue import Catalogue
+from logsleuth.classify import SSH_CLIENT_PROGRAMS, SSH_PROGRAMS, classify_record, shape_of
+from logsleuth.errors import SourceError
+from logsleuth.keys import with_stable_id
+from logsleuth.model import Connection, Record, SourceInfo, UnmatchedShape
+from logsleuth.positions import FileState, Position, Tail, file_state, same_stream, unchanged
+from logsleuth.readers import READERS, ReadOptions
+from logsleuth.readers.sources import Source, order_rotated, rotation_key
+from logsleuth.readers.syslog import YearGuess, read_syslog_lines
+from logsleuth.session_state import dump_state, load_state
+from logsleuth.sessionize import Sessionizer
+from logsleuth.store import RunRecord, Store
+
+MAX_SHAPES = 5000
+BATCH = 20_000
+#: A file not written for this long is not in the middle of a line.
+SETTLED_NS = 10 * 1_000_000_000
+
+
+@dataclass
+class Unmatched:
+    """Unmatched ssh messages counted by shape (bounded: rare shapes beyond the cap are
+    counted together)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+    other: int = 0
+
+    def add(self, message: str) -> None:
+        """Count one unmatched message."""
+        shape = shape_of(message)
+        if shape in self.counts or len(self.counts) < MAX_SHAPES:
+            self.counts[shape] += 1
+            self.examples.setdefault(shape, message)
+        else:
+            self.other += 1
+
+    def shapes(self) -> list[UnmatchedShape]:
+        """Every shape with its count and an example."""
+        out = [UnmatchedShape(s, n, self.examples[s]) for s, n in self.counts.items()]
+        if self.other:
+            out.append(UnmatchedShape("(other shapes)", self.other, ""))
+        return out
+
+
+@dataclass
+class _Plan:
+    """One source of this run and where to start reading it."""
+
+    source: Source
+    pos: Position | None = None
+    state: FileState | None = None
+    skip: bool = False
+    note: str | None = None
+
+
+def _in_window(rec: Record, since: datetime | None, until: datetime | None) -> bool:
+    if rec.ts is None:
+        return True
+    return not ((since and rec.ts < since) or (until and rec.ts > until))
+
+
+class IngestRun:
+    """Reads sources into a store; one instance per run."""
+
+    def __init__(
+        self,
+        store: Store,
+        cat: Catalogue,
+        options: ReadOptions,
+        *,
+        new_sessionizer: Sessionizer,
+        whole_lines: bool = True,
+        follow_rotation: bool = True,
+    ) -> None:
+        """``whole_lines``: leave a last line without its newline for the next run (files
+        that may still be written); ``follow_rotation``: look for rotated siblings of
+        streams not among the sources."""
+        self.store, self.cat, self.options = store, cat, options
+        self.whole_lines, self.follow_rotation = whole_lines, follow_rotation
+        self.positions = {p.stream: p for p in store.positions()}
+        self._next_stream = max(self.positions, default=0) + 1
+        state = store.live_state()
+        self.sess = load_state(state) if state is not None else new_sessionizer
+        self.unmatched = Unmatched()
+        self.infos: list[SourceInfo] = []
+        self.lines = self.ssh = self.stored = 0
+        self._batch: list[Connection] = []
+
+    # -- planning ---------------------------------------------------------------------
+    def _match(self, state: FileState, taken: set[int]) -> Position | None:
+        best = None
+        for p in self.positions.values():
+            if p.stream in taken or p.cursor is not None or not same_stream(state.head, p.head):
+                continue
+            if best is None or (p.device, p.inode) == (state.device, state.inode):
+                best = p
+        return best
+
+    def _plans(self, sources: Sequence[Source]) -> list[_Plan]:
+        plans: list[_Plan] = []
+        taken: set[int] = set()
+        for src in sources:
+            plan = _Plan(src)
+            if src.reader == "journald":
+                plan.pos = next(
+                    (
+                        p
+                        for p in self.positions.values()
+                        if p.cursor is not None and p.path == src.path
+                    ),
+                    None,
+                )
+            elif src.path != "-":
+                try:
+                    plan.state = file_state(src.path)
+                except OSError:
+                    plan.state = None  # the reader reports why it cannot be read
+                if plan.state is not None:
+                    plan.pos = self._match(plan.state, taken)
+                    if plan.pos is not None and unchanged(plan.state, plan.pos):
+                        plan.skip = True
+            if plan.pos is not None:
+                taken.add(plan.pos.stream)
+            plans.append(plan)
+        if self.follow_rotation:
+            plans.extend(self._rotated(sources, taken))
+        by_path = {p.source.path: p for p in plans}
+        return [by_path[s.path] for s in order_rotated([p.source for p in plans])]
+
+    def _rotated(self, sources: Sequence[Source], taken: set[int]) -> Iterator[_Plan]:
+        """Streams read before but not among the sources: where rotation moved them."""
+        given = {os.path.abspath(s.path) for s in sources if s.path != "-"}
+        for p in list(self.positions.values()):
+            if p.stream in taken or p.cursor is not None or p.path == "-":
+                continue
+            folder, name = os.path.split(os.path.abspath(p.path))
+            base = rotation_key(p.path)[0][1]
+            try:
+                names = os.listdir(folder or ".")
+            except OSError:
+                continue
+            for other in sorted(names):
+                path = os.path.join(folder, other)
+                if path in given or other == name or not other.startswith(base):
+                    continue
+                try:
+                    state = file_state(path)
+                except OSError:
+                    continue
+                if same_stream(state.head, p.head):
+                    taken.add(p.stream)
+                    yield _Plan(
+                        Source(path, p.reader),
+                        p,
+                        state,
+                        skip=unchanged(state, p),
+                        note=f"rotated from {p.path}: read on from where it stopped",
+                    )
+                    break
+
+    # -- reading ----------------------------------------------------------------------
+    def _records(self, plan: _Plan, counter: list[int]) -> tuple[Iterator[Record], object]:
+        """The plan's records from its start, and the object whose offset advances."""
+        src, pos = plan.source, plan.pos
+        if src.reader == "journald" and pos is not None and pos.cursor:
+            reader = READERS["journald"]()
+            read_after = getattr(reader, "read_after")  # noqa: B009 (journald only)
+            return read_after(src.path, pos.cursor, self.options), None
+        if src.reader == "syslog" and src.path != "-" and plan.state is not None:
+            start = pos.offset if pos is not None else 0
+            if not plan.state.compressed and start > plan.state.size:
+                start = 0  # truncated and written again under the same head
+            base = pos.lines if pos is not None and start else 0
+            # A last line without its newline is held back while the file may still be
+            # written; a file left alone for a while ends in a whole line that lacks it.
+            settled = time.time_ns() - plan.state.mtime_ns > SETTLED_NS
+            tail = Tail(
+                src.path,
+                start,
+                compressed=plan.state.compressed,
+                whole_lines=self.whole_lines and not settled,
+            )
+            recs = read_syslog_lines(
+                tail, src.path, self.options, YearGuess.of(src.path, self.options)
+            )
+            if base:
+                recs = (replace(r, line=r.line + base) for r in recs)
+            counter[0] = base
+            return recs, tail
+        recs = READERS[src.reader]().read(src.path, self.options)
+        if pos is not None and pos.lines:
+            skip = pos.lines
+            counter[0] = skip
+            recs = (r for r in recs if r.line > skip)
+        return recs, None
+
+    def _emit(self, conns: Iterable[Connection]) -> None:
+        for c in conns:
+            self._batch.append(with_stable_id(c))
+        if len(self._batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the connections finished so far."""
+        if self._batch:
+            self.stored += self.store.add_connections(self._batch)
+            self._batch.clear()
+
+    def read(self, plan: _Plan) -> None:
+        """Read one source to its end (or its first error)."""
+        src = plan.source
+        lines = ssh = matched = flawed = forged = 0
+        forger: str | None = None
+        flaws: set[str] = set()
+        err: SourceError | None = None
+        counter = [0]
+        tail: object = None
+        last_cursor: str | None = plan.pos.cursor if plan.pos else None
+        since, until = self.options.since, self.options.until
+        cat, sess, unmatched = self.cat, self.sess, self.unmatched
+        try:
+            if not plan.skip:
+                recs, tail = self._records(plan, counter)
+                for rec in recs:
+                    lines += 1
+                    if rec.cursor is not None:
+                        last_cursor = rec.cursor
+                    if rec.flaws:
+                        if rec.flaws[0].startswith("forged"):
+                            # Tagged sshd by another program: counted and shown, never used.
+                            forged += 1
+                            forger = forger or rec.flaws[0].removeprefix("forged: ")
+                            continue
+                        flawed += 1
+                        flaws.update(rec.flaws)
+                    prog = rec.program
+                    client = prog in SSH_CLIENT_PROGRAMS
+                    if prog not in SSH_PROGRAMS and not client:
+                        continue
+                    if (since or until) and not _in_window(rec, since, until):
+                        continue
+                    ssh += 1
+                    ev = classify_record(rec, cat, "client" if client else "server")
+                    if ev.record.flaws is not rec.flaws:
+                        flawed += 0 if rec.flaws else 1
+                        flaws.update(ev.record.flaws[len(rec.flaws) :])
+                    if ev.pattern_id is None:
+                        unmatched.add(rec.message)
+                    else:
+                        matched += 1
+                    if client:
+                        sess.feed_outbound(ev)
+                    else:
+                        self._emit(sess.feed(ev))
+        except SourceError as exc:
+            err = exc
+        self.lines += lines
+        self.ssh += ssh
+        note = plan.note or src.note
+        if err is None and lines == 0:
+            note = (
+                "no new lines since the last run"
+                if plan.pos is not None
+                else ("empty: nothing to read")
+            )
+        elif err is None and ssh == 0:
+            note = "no ssh lines in this source"
+        if flawed:
+            left_out = (
+                f"{flawed} line(s) with values out of range "
+                f"({', '.join(sorted(flaws))}): those values were left out"
+            )
+            note = f"{note}; {left_out}" if note else left_out
+        if forged:
+            forged_note = (
+                f"{forged} forged sshd entries (tagged sshd by another program, first "
+                f"{forger}): not used"
+            )
+            note = f"{note}; {forged_note}" if note else forged_note
+        self.infos.append(
+            SourceInfo(
+                src.path,
+                src.reader,
+                lines,
+                ssh,
+                matched,
+                ssh - matched,
+                err.reason if err else None,
+                err.hint if err else None,
+                note,
+            )
+        )
+        self._remember(plan, counter[0] + lines, tail, last_cursor)
+
+    def _remember(self, plan: _Plan, total: int, tail: object, cursor: str | None) -> None:
+        src, pos = plan.source, plan.pos
+        if src.path == "-":
+            return
+        stream = pos.stream if pos is not None else self._next_stream
+        if pos is None:
+            self._next_stream += 1
+        if src.reader == "journald":
+            if cursor is not None:
+                self.positions[stream] = Position(stream, src.path, src.reader, cursor=cursor)
+            return
+        state = plan.state
+        if state is None:
+            return
+        offset = tail.offset if isinstance(tail, Tail) else (pos.offset if pos else 0)
+        if not isinstance(tail, Tail) and not plan.skip:
+            offset = state.size  # whole-file readers: read to the end
+        self.positions[stream] = Position(
+            stream,
+            src.path,
+            src.reader,
+            state.device,
+            state.inode,
+            state.size,
+            state.mtime_ns,
+            state.head
+            if len(state.head) >= len(pos.head if pos else b"")
+            else pos.head
+            if pos
+            else state.head,
+            offset,
+            total if not plan.skip else (pos.lines if pos else 0),
+        )
+
+    # -- the run ----------------------------------------------------------------------
+    def run(self, sources: Sequence[Source], errors: Sequence[SourceError]) -> RunRecord:
+        """Read every source, store what settled, save positions and state; not committed."""
+        started = datetime.now(UTC)
+        for err in errors:
+            if self.whole_lines and err.reason.startswith("empty"):
+                # Just rotated, most often: flagged as silent in reports, not a failed run.
+                self.infos.append(SourceInfo(err.path, "-", note=err.reason))
+            else:
+                self.infos.append(SourceInfo(err.path, "-", error=err.reason, hint=err.hint))
+        for plan in self._plans(sources):
+            self.read(plan)
+        self.flush()
+        run = self.store.new_run_id()
+        for info in self.infos:
+            self.store.add_source(info, run)
+        self.store.add_unmatched(self.unmatched.shapes(), run)
+        self.store.save_positions(list(self.positions.values()), run)
+        state = dump_state(self.sess)
+        self.store.save_live_state(state, run)
+        if self.whole_lines:  # a database that outlives the run: queries see open ones too
+            self.store.save_open_connections(
+                [with_stable_id(c) for c in load_state(state).finish()]
+            )
+        record = RunRecord(
+            run,
+            started,
+            datetime.now(UTC),
+            self.lines,
+            self.ssh,
+            self.stored,
+        )
+        self.store.add_run(record)
+        return record
+
+
+def pending_connections(store: Store) -> list[Connection]:
+    """Connections still held by the stored live state, with end-of-input verdicts.
+
+    Computed at report time from a copy of the state: the stored state is unchanged, so
+    the next ingest continues those connections where they are.
+    """
+    state = store.live_state()
+    if state is None:
+        return []
+    return [with_stable_id(c) for c in load_state(state).finish()]

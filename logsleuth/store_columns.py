@@ -1,0 +1,112 @@
+"""The stored form of a connection: one column list that makes the table, the load and
+the unload (no duckdb here; :mod:`logsleuth.store` runs them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from logsleuth.model import Connection, Evidence, PatternId
+
+
+def naive(ts: datetime | None) -> str | None:
+    """A time as DuckDB's TIMESTAMP text (UTC, no zone)."""
+    return ts.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") if ts else None
+
+
+def aware(ts: datetime | None) -> datetime | None:
+    """A stored TIMESTAMP back as an aware UTC time."""
+    return ts.replace(tzinfo=UTC) if ts is not None else None
+
+
+_EVIDENCE = "STRUCT(source VARCHAR, line BIGINT, text VARCHAR)"
+
+
+def _ev(e: Evidence) -> dict[str, Any]:
+    return {"source": e.source, "line": e.line, "text": e.text}
+
+
+def _unev(raw: dict[str, Any] | None) -> Evidence | None:
+    return Evidence(raw["source"], raw["line"], raw["text"]) if raw else None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the ``connections`` table and how a Connection maps to it."""
+
+    name: str
+    sql: str
+    dump: Callable[[Connection], Any]
+    """Connection -> JSON-able value for the bulk load."""
+    load: Callable[[Any], Any] | None = None
+    """Stored value -> the Connection field of the same name; None: derived, not loaded."""
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+#: The one definition of a stored connection: the table, the load and the unload.
+CONNECTION_COLUMNS: tuple[Column, ...] = (
+    Column("id", "BIGINT", lambda c: c.id, _same),
+    Column("host", "VARCHAR", lambda c: c.host, _same),
+    Column("direction", "VARCHAR", lambda c: c.direction, _same),
+    Column("client_ip", "VARCHAR", lambda c: c.client_ip, _same),
+    Column("client_port", "INTEGER", lambda c: c.client_port, _same),
+    Column("user", "VARCHAR", lambda c: c.user, _same),
+    Column("authenticated", "BOOLEAN", lambda c: c.authenticated, bool),
+    Column("method", "VARCHAR", lambda c: c.method, _same),
+    Column("start", "TIMESTAMP", lambda c: naive(c.start), aware),
+    Column("end", "TIMESTAMP", lambda c: naive(c.end), aware),
+    Column("duration_s", "DOUBLE", lambda c: c.duration_s),
+    Column("family", "VARCHAR", lambda c: c.family, _same),
+    Column("cause", "VARCHAR", lambda c: c.cause, _same),
+    Column("pattern_id", "VARCHAR", lambda c: c.pattern_id, lambda v: PatternId(v) if v else None),
+    Column("failures", "BIGINT", lambda c: c.failures, lambda v: v or 0),
+    Column("note", "VARCHAR", lambda c: c.note, _same),
+    Column("pids", "BIGINT[]", lambda c: list(c.pids), lambda v: tuple(v or ())),
+    Column("decisive", _EVIDENCE, lambda c: _ev(c.decisive) if c.decisive else None, _unev),
+    Column(
+        "evidence",
+        f"{_EVIDENCE}[]",
+        lambda c: [_ev(e) for e in c.evidence],
+        lambda v: tuple(Evidence(e["source"], e["line"], e["text"]) for e in v or ()),
+    ),
+)
+CONNECTION_TYPES = {c.name: c.sql for c in CONNECTION_COLUMNS}
+LOADED = tuple(c for c in CONNECTION_COLUMNS if c.load is not None)
+SELECT_COLUMNS = ", ".join(f'"{c.name}"' for c in LOADED)
+#: The stable order of connections in every report: host, direction, start (unknown first).
+CONNECTION_ORDER = "host, direction, start NULLS FIRST, id"
+
+
+def connections_ddl(table: str = "connections", temporary: bool = False) -> str:
+    """``CREATE TABLE`` for stored connections, generated from :data:`CONNECTION_COLUMNS`."""
+    cols = ",\n    ".join(f'"{c.name}" {c.sql}' for c in CONNECTION_COLUMNS)
+    temp = "TEMPORARY " if temporary else ""
+    return f"CREATE {temp}TABLE IF NOT EXISTS {table} (\n    {cols}\n);\n"
+
+
+def connection_row(c: Connection) -> dict[str, Any]:
+    """A connection as one bulk-load row."""
+    return {col.name: col.dump(c) for col in CONNECTION_COLUMNS}
+
+
+def unload_connection(row: Sequence[Any]) -> Connection:
+    """A row of ``SELECT <loaded columns>`` back into a Connection."""
+    return Connection(
+        **{col.name: col.load(v) for col, v in zip(LOADED, row, strict=True) if col.load}
+    )
+
+
+def to_model(v: Any) -> Any:
+    """A DuckDB value as a model value (aware UTC times, Evidence, tuples)."""
+    if isinstance(v, datetime):
+        return v.replace(tzinfo=UTC) if v.tzinfo is None else v
+    if isinstance(v, list):
+        return tuple(to_model(x) for x in v)
+    if isinstance(v, dict) and v.keys() == {"source", "line", "text"}:
+        return Evidence(v["source"], v["line"], v["text"])
+    return v
