@@ -166,7 +166,7 @@ def _ingest_into(
         store,
         cat,
         options,
-        new_sessionizer=_sessionizer(settings),
+        new_sessionizer=lambda: _sessionizer(settings),
         whole_lines=incremental,
         follow_rotation=incremental,
     )
@@ -227,7 +227,7 @@ def _report_from(
     *,
     stored: bool,
 ) -> Report:
-    store.open_window(window, pending_connections(store))
+    store.open_window(window, pending_connections(store, lambda: _sessionizer(settings)))
     first_run = store.first_run(window.since) if stored else 1
     coverage = None
     if stored:

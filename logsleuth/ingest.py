@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -89,7 +89,7 @@ class IngestRun:
         cat: Catalogue,
         options: ReadOptions,
         *,
-        new_sessionizer: Sessionizer,
+        new_sessionizer: Callable[[], Sessionizer],
         whole_lines: bool = True,
         follow_rotation: bool = True,
     ) -> None:
@@ -101,7 +101,8 @@ class IngestRun:
         self.positions = {p.stream: p for p in store.positions()}
         self._next_stream = max(self.positions, default=0) + 1
         state = store.live_state()
-        self.sess = load_state(state) if state is not None else new_sessionizer
+        self._fresh = new_sessionizer
+        self.sess = load_state(state, new_sessionizer()) if state is not None else new_sessionizer()
         self.unmatched = Unmatched()
         self.infos: list[SourceInfo] = []
         self.lines = self.ssh = self.stored = 0
@@ -369,7 +370,7 @@ class IngestRun:
         self.store.save_live_state(state, run)
         if self.whole_lines:  # a database that outlives the run: queries see open ones too
             self.store.save_open_connections(
-                [with_stable_id(c) for c in load_state(state).finish()]
+                [with_stable_id(c) for c in load_state(state, self._fresh()).finish()]
             )
         record = RunRecord(
             run,
@@ -383,7 +384,9 @@ class IngestRun:
         return record
 
 
-def pending_connections(store: Store) -> list[Connection]:
+def pending_connections(
+    store: Store, new_sessionizer: Callable[[], Sessionizer] = Sessionizer
+) -> list[Connection]:
     """Connections still held by the stored live state, with end-of-input verdicts.
 
     Computed at report time from a copy of the state: the stored state is unchanged, so
@@ -392,4 +395,4 @@ def pending_connections(store: Store) -> list[Connection]:
     state = store.live_state()
     if state is None:
         return []
-    return [with_stable_id(c) for c in load_state(state).finish()]
+    return [with_stable_id(c) for c in load_state(state, new_sessionizer()).finish()]
