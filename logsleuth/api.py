@@ -296,17 +296,21 @@ def open_scan(
     sshd_config: str | None = None,
     reader: str = "auto",
     tz: str | None = None,
+    db: str = ":memory:",
 ) -> Iterator[Report]:
     """Scan = ingest into an in-memory store, then report: one path.
 
     The connections of the report are read from the store page by page while the context
-    is open. ``since``/``until`` select lines as they are read.
+    is open. ``since``/``until`` select lines as they are read. ``db``: a database file to
+    keep instead (written as one run that reads every source whole).
     """
     zone = parse_zone(tz) if tz else None
     cat = catalogue or load_catalogue(patterns_dirs)
     settings = load_sshd_config(sshd_config) if sshd_config else None
-    store = Store(":memory:")
+    store = _open_store(db, 0.0)
     try:
+        if db != ":memory:":
+            store.begin()
         _ingest_into(
             store,
             paths,
@@ -319,6 +323,8 @@ def open_scan(
             reader=reader,
             incremental=False,
         )
+        if db != ":memory:":
+            store.commit()
         yield _report_from(store, Window(), settings, stored=False)
     finally:
         store.close()
@@ -338,6 +344,7 @@ def scan(
     sshd_config: str | None = None,
     reader: str = "auto",
     tz: str | None = None,
+    db: str = ":memory:",
 ) -> Report:
     """Read the sources, classify and sessionize their ssh lines, and build the report.
 
@@ -358,5 +365,6 @@ def scan(
         sshd_config=sshd_config,
         reader=reader,
         tz=tz,
+        db=db,
     ) as rep:
         return replace(rep, connections=tuple(rep.connections))

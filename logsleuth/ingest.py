@@ -169,7 +169,7 @@ class IngestRun:
                     state = file_state(path)
                 except OSError:
                     continue
-                if same_stream(state.head, p.head):
+                if state is not None and same_stream(state.head, p.head):
                     taken.add(p.stream)
                     yield _Plan(
                         Source(path, p.reader),

@@ -21,6 +21,7 @@ newline is left for the next run.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -64,9 +65,12 @@ class FileState:
     head: bytes
 
 
-def file_state(path: str) -> FileState:
-    """The identity, size and head of a file (OSError when it cannot be read)."""
+def file_state(path: str) -> FileState | None:
+    """The identity, size and head of a regular file; None for anything else (a pipe or
+    a device is read as a stream, with no position). OSError when it cannot be read."""
     st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        return None
     with open(path, "rb") as fh:
         magic = fh.read(6)
     compressed = magic.startswith(_MAGIC)
