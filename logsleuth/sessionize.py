@@ -22,7 +22,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypedDict
 
@@ -31,6 +31,8 @@ from logsleuth.families import OPEN
 from logsleuth.limits import MAX_COUNT
 from logsleuth.model import Connection, Event, Evidence, PatternId, Record
 from logsleuth.processes import Writer, WriterTable
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 #: Ends at or above this priority explain the end even after failed auth attempts.
 STRONG = 80
@@ -536,14 +538,10 @@ class Sessionizer:
 
     def finish(self) -> Iterator[Connection]:
         """Yield every connection still held (those without an end are ``open``)."""
+        # Connections without any time first; never compare a naive with an aware time.
         for c in sorted(
             self._live.values(),
-            key=lambda c: (
-                c.first
-                or datetime.min.replace(
-                    tzinfo=next((h.now.tzinfo for h in self._hosts.values() if h.now), None)
-                )
-            ),
+            key=lambda c: (c.first is not None, c.first or _NO_TIME),
         ):
             yield self._finalize(c, at_end=True)
 

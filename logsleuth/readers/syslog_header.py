@@ -134,9 +134,10 @@ class LocalClock:
             if len(self._minutes) > 100_000:
                 self._minutes.clear()
             self._minutes[key] = base
-        if base is None:
+        second = int(stamp[-2:])
+        if base is None or second > 60:  # 60: a leap second; "06:25:82" is no time
             return None
-        return base + _SECONDS[int(stamp[-2:])]
+        return base + _SECONDS[second]
 
     def _reset(self) -> None:
         self._offsets.clear()
