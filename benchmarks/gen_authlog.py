@@ -2,12 +2,15 @@
 
 Usage::
 
-    python benchmarks/gen_authlog.py [N] [OUT] [--seed S] [--precise]
+    python benchmarks/gen_authlog.py [N] [OUT] [--seed S] [--precise] [--mix sample|real]
+                                     [--noise SHARE]
 
 N lines (default 1,000,000) to OUT (default benchmarks/data/auth-1M.log). The connection
 stories are those of the bundled sample (sample_logs/sshstories.py) with fresh addresses,
 ports, pids and times, over twelve servers of the sample's four OpenSSH profiles and a
-backup client; about 2% of the lines are unrelated noise (cron, sudo, kernel, systemd).
+backup client. ``--mix real`` is an internet-facing server's traffic (mostly brute force
+and scanners, 15% of the lines from other programs: cron, sudo, kernel, systemd);
+``--mix sample`` (the default) is the sample's (40% sessions, 2% other programs).
 """
 
 from __future__ import annotations
@@ -95,11 +98,46 @@ def ip(rng: random.Random, public: bool) -> str:
     return f"10.{rng.randint(0, 40)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
 
 
-def story(w: World, rng: random.Random, t: float, servers: list[Host], client: Host) -> None:
+#: Connection kinds and their weights. ``sample`` is the bundled sample's mix (many
+#: sessions); ``real`` is what an internet-facing server sees: mostly brute force and
+#: scanners, few sessions (and, by default, 15% of lines from other programs).
+MIXES: dict[str, dict[str, float]] = {
+    "sample": {
+        "session": 40,
+        "brute": 30,
+        "probe": 18,
+        "negotiate": 3,
+        "allow_users": 2,
+        "grace": 2,
+        "drop": 2,
+        "root_refused": 1,
+        "client": 2,
+    },
+    "real": {
+        "session": 8,
+        "brute": 52,
+        "probe": 28,
+        "negotiate": 4,
+        "allow_users": 1,
+        "grace": 3,
+        "drop": 2,
+        "root_refused": 1,
+        "client": 1,
+    },
+}
+NOISE_SHARE = {"sample": 0.02, "real": 0.15}
+#: Failed logins per brute-force source: (fewest, most).
+BRUTE_RUN = {"sample": (1, 6), "real": (1, 20)}
+
+
+def story(
+    w: World, rng: random.Random, t: float, servers: list[Host], client: Host, mix: str
+) -> None:
     """One randomly chosen connection story starting at ``t``."""
     h = rng.choice(servers)
-    r = rng.random()
-    if r < 0.40:
+    kinds = MIXES[mix]
+    kind = rng.choices(list(kinds), weights=list(kinds.values()))[0]
+    if kind == "session":
         dur = min(max(rng.lognormvariate(6.5, 1.3), 5.0), 6 * 3600.0)
         w.session(
             h,
@@ -110,9 +148,9 @@ def story(w: World, rng: random.Random, t: float, servers: list[Host], client: H
             dur,
             pty=rng.random() < 0.6,
         )
-    elif r < 0.70:
+    elif kind == "brute":
         src = ip(rng, True)
-        for _ in range(rng.randint(1, 6)):
+        for _ in range(rng.randint(*BRUTE_RUN[mix])):
             t += rng.uniform(1, 20)
             if rng.random() < 0.15:
                 w.auth_fail(h, t, src, "root", valid=True, tries=6, end="maxauth")
@@ -120,9 +158,9 @@ def story(w: World, rng: random.Random, t: float, servers: list[Host], client: H
                 w.auth_fail(
                     h, t, src, rng.choice(BAD), valid=False, end=rng.choice(("bye", "closed"))
                 )
-    elif r < 0.88:
+    elif kind == "probe":
         w.probe(h, t, ip(rng, rng.random() < 0.7), rng.choice(("banner", "banner", "kex", "bye")))
-    elif r < 0.91:
+    elif kind == "negotiate":
         w.negotiate(
             h,
             t,
@@ -130,13 +168,13 @@ def story(w: World, rng: random.Random, t: float, servers: list[Host], client: H
             "key exchange method",
             "diffie-hellman-group1-sha1,diffie-hellman-group14-sha1",
         )
-    elif r < 0.93:
+    elif kind == "allow_users":
         w.allow_users(h, t, ip(rng, True), rng.choice(BAD))
-    elif r < 0.95:
+    elif kind == "grace":
         w.grace(h, t, ip(rng, True))
-    elif r < 0.97:
+    elif kind == "drop":
         w.drop(h, t, ip(rng, True), rng.randint(10, 30))
-    elif r < 0.98:
+    elif kind == "root_refused":
         w.root_refused(h, t, ip(rng, False))
     else:
         pick = rng.random()
@@ -148,8 +186,16 @@ def story(w: World, rng: random.Random, t: float, servers: list[Host], client: H
             w.client_server_timeout(client, t, h, "backup", rng.uniform(60, 3600))
 
 
-def generate(n: int, out: TextIO, seed: int = 1, precise: bool = False) -> StreamSink:
+def generate(
+    n: int,
+    out: TextIO,
+    seed: int = 1,
+    precise: bool = False,
+    mix: str = "sample",
+    noise_share: float | None = None,
+) -> StreamSink:
     """Write ``n`` lines to ``out``; the sink tells how many and the last line's time."""
+    share = NOISE_SHARE[mix] if noise_share is None else noise_share
     rng = random.Random(seed)
     sink = StreamSink(out, n, precise)
     w = World(rng, sink, truth=False)
@@ -165,9 +211,9 @@ def generate(n: int, out: TextIO, seed: int = 1, precise: bool = False) -> Strea
     while sink.written < n:
         t += rng.expovariate(1 / 1.3)
         sink.flush(t)
-        story(w, rng, t, servers, client)
-        # Unrelated lines, so that ~2% of the file is not about ssh at all.
-        while noise < sink.seq * 0.02:
+        story(w, rng, t, servers, client, mix)
+        # Unrelated lines: ``share`` of the file is not about ssh at all.
+        while noise < sink.seq * share / (1 - share):
             h = rng.choice(servers)
             prog, msg = rng.choice(NOISE)
             pid = None if prog == "kernel" else h.new_pid()
@@ -184,10 +230,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", nargs="?", type=Path, default=ROOT / "benchmarks/data/auth-1M.log")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--precise", action="store_true", help="RFC 3339 time stamps")
+    ap.add_argument("--mix", choices=sorted(MIXES), default="sample", help="connection mix")
+    ap.add_argument(
+        "--noise", type=float, default=None, help="share of lines from other programs (0-0.5)"
+    )
     args = ap.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8", buffering=1 << 20) as fh:
-        sink = generate(args.n, fh, args.seed, args.precise)
+        sink = generate(args.n, fh, args.seed, args.precise, args.mix, args.noise)
     # Yearless stamps take their year from the file's mtime: the last line's time.
     os.utime(args.out, (sink.last, sink.last))
     print(f"wrote {sink.written} lines to {args.out}")
