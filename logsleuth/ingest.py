@@ -22,6 +22,7 @@ from logsleuth.catalogue import Catalogue
 from logsleuth.classify import SSH_CLIENT_PROGRAMS, SSH_PROGRAMS, classify_record, shape_of
 from logsleuth.errors import SourceError
 from logsleuth.keys import with_stable_id
+from logsleuth.limits import MAX_MESSAGE
 from logsleuth.model import Connection, Record, SourceInfo, UnmatchedShape
 from logsleuth.positions import FileState, Position, Tail, file_state, same_stream, unchanged
 from logsleuth.readers import READERS, ReadOptions
@@ -51,7 +52,7 @@ class Unmatched:
         shape = shape_of(message)
         if shape in self.counts or len(self.counts) < MAX_SHAPES:
             self.counts[shape] += 1
-            self.examples.setdefault(shape, message)
+            self.examples.setdefault(shape, message[:MAX_MESSAGE])  # bounded per shape
         else:
             self.other += 1
 
