@@ -20,7 +20,7 @@ from logsleuth.catalogue import Catalogue
 from logsleuth.errors import SourceError, StoreError
 from logsleuth.ingest import IngestRun, pending_connections
 from logsleuth.lakestore import ExportResult
-from logsleuth.model import Coverage, Report, SourceInfo
+from logsleuth.model import Connection, Coverage, Report, SourceInfo
 from logsleuth.readers import READERS, ReadOptions
 from logsleuth.readers.base import parse_zone
 from logsleuth.readers.sources import Source, default_sources, expand
@@ -142,6 +142,15 @@ class IngestResult:
     sources: tuple[SourceInfo, ...]
 
 
+def overlaps(conn: Connection, since: datetime | None, until: datetime | None) -> bool:
+    """Whether a connection was alive at some time in the window (an open one still is);
+    the same rule as the store's report window."""
+    end = conn.end if conn.family != "open" else None
+    if until is not None and conn.start is not None and conn.start > until:
+        return False
+    return not (since is not None and end is not None and end < since)
+
+
 def _ingest_into(
     store: Store,
     paths: Sequence[str],
@@ -154,6 +163,7 @@ def _ingest_into(
     journal_files: Sequence[str],
     reader: str,
     incremental: bool,
+    window: tuple[datetime | None, datetime | None] = (None, None),
 ) -> IngestResult:
     sources, errors = resolve_sources(
         paths,
@@ -169,6 +179,7 @@ def _ingest_into(
         new_sessionizer=lambda: _sessionizer(settings),
         whole_lines=incremental,
         follow_rotation=incremental,
+        window=window,
     )
     record = run.run(sources, errors)
     return IngestResult(record, tuple(run.infos))
@@ -301,7 +312,8 @@ def open_scan(
     """Scan = ingest into an in-memory store, then report: one path.
 
     The connections of the report are read from the store page by page while the context
-    is open. ``since``/``until`` select lines as they are read. ``db``: a database file to
+    is open. ``since``/``until`` select the connections alive in that window: every line
+    is still read and sessionized, so a connection is whole. ``db``: a database file to
     keep instead (written as one run that reads every source whole).
     """
     zone = parse_zone(tz) if tz else None
@@ -316,16 +328,17 @@ def open_scan(
             paths,
             cat=cat,
             settings=settings,
-            options=ReadOptions(year=year, since=since, until=until, tz=zone),
+            options=ReadOptions(year=year, tz=zone),
             journal=journal,
             journal_dirs=journal_dirs,
             journal_files=journal_files,
             reader=reader,
             incremental=False,
+            window=(since, until),
         )
         if db != ":memory:":
             store.commit()
-        yield _report_from(store, Window(), settings, stored=False)
+        yield _report_from(store, Window(since, until), settings, stored=False)
     finally:
         store.close()
 

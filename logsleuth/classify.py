@@ -7,12 +7,17 @@ from dataclasses import replace
 
 from logsleuth.catalogue import Catalogue, split_envelope
 from logsleuth.limits import MAX_MESSAGE, bad_fields
-from logsleuth.model import Event, Record
+from logsleuth.model import BOOT_PROGRAM, Event, Record
 
 #: Programs whose lines are sshd's own (OpenSSH <= 9.7, >= 9.8, >= 10.0, old RHEL PAM).
 SSH_PROGRAMS = frozenset({"sshd", "sshd-session", "sshd-auth", "sshd(pam_unix)"})
 #: The OpenSSH client logging to syslog (``ssh -y``, e.g. from cron jobs or autossh).
 SSH_CLIENT_PROGRAMS = frozenset({"ssh"})
+
+
+#: Programs whose lines say the whole host went down (logind's reboot and power-off
+#: lines, the readers' boot markers): not ssh lines, but the sessionizer needs them.
+HOST_PROGRAMS = frozenset({"systemd-logind", BOOT_PROGRAM})
 
 
 def is_ssh(record: Record) -> bool:
@@ -64,3 +69,19 @@ def shape_of(message: str) -> str:
     for rx, repl in _SHAPE_SUBS:
         message = rx.sub(repl, message)
     return message[:200]
+
+
+def classify_host_record(record: Record, catalogue: Catalogue) -> Event | None:
+    """A host-lifecycle event (reboot, power-off, boot marker), or None for other lines.
+
+    A boot marker is one whatever its text; a logind line only when a catalogue entry of
+    role ``host`` matches it.
+    """
+    _, body, _ = split_envelope(record.message)
+    hit = catalogue.match(body, "server")
+    if hit is not None and hit[0].role == "host":
+        p, fields = hit
+        return Event(record, p.id, p.family, p.cause, p.role, p.priority, fields)
+    if record.program == BOOT_PROGRAM:
+        return Event(record, None, "server-shutdown", "server-shutdown/reboot", "host", 0, {})
+    return None

@@ -16,10 +16,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from logsleuth.catalogue import Catalogue
-from logsleuth.classify import SSH_CLIENT_PROGRAMS, SSH_PROGRAMS, classify_record, shape_of
+from logsleuth.classify import (
+    HOST_PROGRAMS,
+    SSH_CLIENT_PROGRAMS,
+    SSH_PROGRAMS,
+    classify_host_record,
+    classify_record,
+    shape_of,
+)
 from logsleuth.errors import SourceError
 from logsleuth.keys import with_stable_id
 from logsleuth.limits import MAX_MESSAGE
@@ -33,6 +40,10 @@ from logsleuth.sessionize import Sessionizer
 from logsleuth.store import RunRecord, Store
 
 MAX_SHAPES = 5000
+#: With a time window, how far before ``since`` the system journal is read, so that
+#: connections begun before the window are whole (files are always read whole). A
+#: connection older than this shows up as begun before the log.
+JOURNAL_MARGIN = timedelta(days=7)
 BATCH = 20_000
 #: A file not written for this long is not in the middle of a line.
 SETTLED_NS = 10 * 1_000_000_000
@@ -93,11 +104,14 @@ class IngestRun:
         new_sessionizer: Callable[[], Sessionizer],
         whole_lines: bool = True,
         follow_rotation: bool = True,
+        window: tuple[datetime | None, datetime | None] = (None, None),
     ) -> None:
         """``whole_lines``: leave a last line without its newline for the next run (files
         that may still be written); ``follow_rotation``: look for rotated siblings of
-        streams not among the sources."""
+        streams not among the sources; ``window``: (since, until) of a report: every line
+        is still sessionized (so connections are whole), the counts are the window's."""
         self.store, self.cat, self.options = store, cat, options
+        self.window = window
         self.whole_lines, self.follow_rotation = whole_lines, follow_rotation
         self.positions = {p.stream: p for p in store.positions()}
         self._next_stream = max(self.positions, default=0) + 1
@@ -210,7 +224,10 @@ class IngestRun:
                 recs = (replace(r, line=r.line + base) for r in recs)
             counter[0] = base
             return recs, tail
-        recs = READERS[src.reader]().read(src.path, self.options)
+        options = self.options
+        if src.reader == "journald" and self.window[0] is not None:
+            options = replace(options, since=self.window[0] - JOURNAL_MARGIN)
+        recs = READERS[src.reader]().read(src.path, options)
         if pos is not None and pos.lines:
             skip = pos.lines
             counter[0] = skip
@@ -232,14 +249,16 @@ class IngestRun:
     def read(self, plan: _Plan) -> None:
         """Read one source to its end (or its first error)."""
         src = plan.source
-        lines = ssh = matched = flawed = forged = 0
+        lines = ssh = matched = flawed = forged = total = 0
+        first: datetime | None = None
+        last: datetime | None = None
         forger: str | None = None
         flaws: set[str] = set()
         err: SourceError | None = None
         counter = [0]
         tail: object = None
         last_cursor: str | None = plan.pos.cursor if plan.pos else None
-        since, until = self.options.since, self.options.until
+        since, until = self.window
         cat, sess, unmatched = self.cat, self.sess, self.unmatched
         try:
             if not plan.skip:
@@ -257,20 +276,30 @@ class IngestRun:
                         flawed += 1
                         flaws.update(rec.flaws)
                     prog = rec.program
+                    if prog in HOST_PROGRAMS:  # reboots and boot markers end what they killed
+                        host_ev = classify_host_record(rec, cat)
+                        if host_ev is not None:
+                            self._emit(sess.feed(host_ev))
+                        continue
                     client = prog in SSH_CLIENT_PROGRAMS
                     if prog not in SSH_PROGRAMS and not client:
                         continue
-                    if (since or until) and not _in_window(rec, since, until):
-                        continue
-                    ssh += 1
+                    total += 1
+                    ts = rec.ts
+                    if ts is not None:
+                        first = ts if first is None or ts < first else first
+                        last = ts if last is None or ts > last else last
                     ev = classify_record(rec, cat, "client" if client else "server")
                     if ev.record.flaws is not rec.flaws:
                         flawed += 0 if rec.flaws else 1
                         flaws.update(ev.record.flaws[len(rec.flaws) :])
-                    if ev.pattern_id is None:
-                        unmatched.add(rec.message)
-                    else:
-                        matched += 1
+                    # Every line is sessionized; only the window's lines are counted.
+                    if not (since or until) or _in_window(rec, since, until):
+                        ssh += 1
+                        if ev.pattern_id is None:
+                            unmatched.add(rec.message)
+                        else:
+                            matched += 1
                     if client:
                         sess.feed_outbound(ev)
                     else:
@@ -286,8 +315,10 @@ class IngestRun:
                 if plan.pos is not None
                 else ("empty: nothing to read")
             )
-        elif err is None and ssh == 0:
+        elif err is None and total == 0:
             note = "no ssh lines in this source"
+        elif err is None and ssh == 0:
+            note = _window_note(src, total, since, until, first, last)
         if flawed:
             left_out = (
                 f"{flawed} line(s) with values out of range "
@@ -383,6 +414,33 @@ class IngestRun:
         )
         self.store.add_run(record)
         return record
+
+
+def _stamp(ts: datetime) -> str:
+    if ts.tzinfo is None:
+        return ts.strftime("%Y-%m-%d %H:%M:%S")
+    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _window_note(
+    src: Source,
+    total: int,
+    since: datetime | None,
+    until: datetime | None,
+    first: datetime | None,
+    last: datetime | None,
+) -> str:
+    """What a source holds when none of its ssh lines fall in the window."""
+    parts = []
+    if since is not None:
+        parts.append(f"--since {_stamp(since)}")
+    if until is not None:
+        parts.append(f"--until {_stamp(until)}")
+    covers = ""
+    if first is not None and last is not None:
+        kind = "journal" if src.reader.startswith("journal") else "file"
+        covers = f" (the {kind} covers {_stamp(first)} to {_stamp(last)})"
+    return f"0 of {total} ssh lines fall in {' '.join(parts)}{covers}"
 
 
 def pending_connections(

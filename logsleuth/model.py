@@ -12,6 +12,11 @@ from typing import NewType
 
 PatternId = NewType("PatternId", str)
 
+BOOT_PROGRAM = "-- boot --"
+"""The program of a journal boot marker record (``-- Boot <id> --`` in journalctl text, a
+``_BOOT_ID`` change in a journal): the readers emit it with ``pid=None`` and the time and
+host of the next record of the source; the sessionizer ends everything open on that host."""
+
 
 @dataclass(frozen=True, slots=True)
 class Record:

@@ -29,7 +29,7 @@ from typing import Any, TypedDict
 from logsleuth import processes
 from logsleuth.families import OPEN
 from logsleuth.limits import MAX_COUNT
-from logsleuth.model import Connection, Event, Evidence, PatternId, Record
+from logsleuth.model import BOOT_PROGRAM, Connection, Event, Evidence, PatternId, Record
 from logsleuth.processes import Writer, WriterTable
 
 _NO_TIME = datetime.min.replace(tzinfo=UTC)
@@ -63,8 +63,6 @@ _CREATING_ROLES = frozenset(
     {"start", "auth-ok", "auth-fail", "end", "session-open", "session-close", "pid-end"}
 )
 NO_HOST = "(unknown host)"
-#: The program of a journal boot marker record (the readers' interface).
-BOOT_PROGRAM = "-- boot --"
 #: What a listener or host line means for the connections, by its cause.
 _SERVER_KINDS = {
     "server-shutdown/signal": "stop",

@@ -33,7 +33,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from logsleuth.catalogue import Catalogue, load
-from logsleuth.classify import SSH_CLIENT_PROGRAMS, SSH_PROGRAMS, classify_record
+from logsleuth.classify import (
+    HOST_PROGRAMS,
+    SSH_CLIENT_PROGRAMS,
+    SSH_PROGRAMS,
+    classify_host_record,
+    classify_record,
+)
 from logsleuth.keys import with_stable_id
 from logsleuth.model import Connection, Evidence, Record
 from logsleuth.readers import READERS, ReadOptions
@@ -120,7 +126,12 @@ def read_sources(batches: Iterator[pa.RecordBatch], year: int | None) -> Iterato
         ):
             rows: list[dict[str, Any]] = []
             for rec in READERS[reader]().read(path, options):
-                if rec.program not in SSH_PROGRAMS and rec.program not in SSH_CLIENT_PROGRAMS:
+                prog = rec.program
+                if (
+                    prog not in SSH_PROGRAMS
+                    and prog not in SSH_CLIENT_PROGRAMS
+                    and prog not in HOST_PROGRAMS
+                ):
                     continue
                 rows.append(
                     {
@@ -183,6 +194,11 @@ def sessionize_host(table: pa.Table, patterns: tuple[str, ...] = ()) -> pa.Table
             ts, r["host"] or None, r["program"], r["pid"], r["message"], r["source"], r["line"],
             r["repeat"], priority=r["priority"],
         )  # fmt: skip
+        if rec.program in HOST_PROGRAMS:  # reboots and boot markers end what they killed
+            host_ev = classify_host_record(rec, cat)
+            if host_ev is not None:
+                done.extend(sess.feed(host_ev))
+            continue
         client = rec.program in SSH_CLIENT_PROGRAMS
         ev = classify_record(rec, cat, "client" if client else "server")
         if client:

@@ -9,6 +9,7 @@ The per-file table is printed at the end of the run (``conftest.py``).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,44 @@ def test_real_log_keeps_the_connection_invariants(path: Path) -> None:
     exempt = {"pid<10m"} if name in EDITED_VECTORS else set()
     problems = [f"{k}: {v}" for k, vs in res.violations.items() if k not in exempt for v in vs[:5]]
     assert not problems, f"{res.total} violations:\n" + "\n".join(problems)
+
+
+def _key(c: Connection) -> tuple[object, ...]:
+    return (c.host, c.client_ip, c.client_port, c.pids, c.start, c.end, c.family, c.cause)
+
+
+READABLE = [p for p in LOGS if not expand([str(p)])[1]]
+
+
+@pytest.mark.parametrize("path", READABLE, ids=[str(p.relative_to(CORPORA)) for p in READABLE])
+def test_a_window_selects_whole_connections_of_the_full_scan(path: Path) -> None:
+    name = str(path.relative_to(CORPORA))
+    year = YEARS.get(name, YEAR)
+    full = api.scan([str(path)], year=year).connections
+    times = sorted(t for c in full for t in (c.start, c.end) if t is not None)
+    if len(times) < 2:
+        pytest.skip("no time span to cut")
+    # The middle third of the file's time span: connections cross both edges. (One window
+    # per file keeps the run short; the edges' logic is one function, api.overlaps.)
+    a, b = times[len(times) // 3], times[2 * len(times) // 3]
+    for since, until in ((a, b),):
+        got = api.scan([str(path)], year=year, since=since, until=until).connections
+        want = [c for c in full if api.overlaps(c, since, until)]
+        assert sorted(map(_key, got), key=repr) == sorted(map(_key, want), key=repr), (
+            since,
+            until,
+        )
+
+
+def test_an_empty_window_says_what_the_file_covers() -> None:
+    path = CORPORA / "wild-public" / "ubuntu1604-laptop-auth.log"
+    if not path.is_file():
+        pytest.skip("wild-public corpus absent")
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    r = api.scan([str(path)], year=2018, since=since)
+    (src,) = r.sources
+    assert r.connections == () and src.ssh_lines == 0
+    assert src.note == (
+        "0 of 168 ssh lines fall in --since 2020-01-01 00:00:00 UTC "
+        "(the file covers 2018-08-08 21:43:43 UTC to 2018-08-09 02:31:26 UTC)"
+    )

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from logsleuth import api
-from tests.synth import Log, brute, info_session, probe, verbose_session
+from tests.synth import T0, Log, brute, info_session, probe, verbose_session
 
 
 def scan(log: Log, tmp_path, rfc3164: bool = False, **kw):
@@ -362,3 +362,26 @@ def test_state_round_trip_gives_the_same_connections():
         assert sorted(c.id for c in got) == sorted(c.id for c in full)
     with pytest.raises(ValueError):
         Sessionizer().restore_state({"version": 0})  # type: ignore[typeddict-item]
+
+
+def test_window_keeps_whole_connections_that_overlap_it(tmp_path):
+    from logsleuth.api import overlaps
+
+    log = Log()
+    info_session(log, 0, "h", 300, 301, "203.0.113.9", 40000, "bob", "clean", 3600)
+    info_session(log, 7200, "h", 310, 311, "203.0.113.9", 40001, "bob", "clean", 60)
+    info_session(log, 9000, "h", 320, 321, "203.0.113.9", 40002, "bob", "open", 0)
+    full = scan(log, tmp_path)
+    since = T0 + timedelta(minutes=30)  # inside the first session
+    until = T0 + timedelta(seconds=7230)  # inside the second
+    cut = scan(log, tmp_path, since=since, until=until)
+    assert sorted(c.client_port for c in cut.connections) == [40000, 40001]
+    whole = only(cut, client_port=40000)
+    assert (whole.start, whole.end, whole.family) == (
+        T0,
+        T0 + timedelta(seconds=3600.01),
+        "clean-exit",
+    )
+    assert [c for c in full.connections if overlaps(c, since, until)] != []
+    late = scan(log, tmp_path, since=T0 + timedelta(hours=3))
+    assert [c.family for c in late.connections] == ["open"]
