@@ -8,7 +8,7 @@ prints; a source that cannot be read is recorded in the report instead of stoppi
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -16,8 +16,10 @@ from typing import Any
 
 from logsleuth import catalogue as catalogue_mod
 from logsleuth import lakestore
+from logsleuth.advice import advice_catalogue
 from logsleuth.catalogue import Catalogue
 from logsleuth.errors import SourceError, StoreError
+from logsleuth.hostfacts import FactCollector
 from logsleuth.ingest import IngestRun, pending_connections
 from logsleuth.lakestore import ExportResult
 from logsleuth.model import Connection, Coverage, Report, SourceInfo
@@ -26,7 +28,7 @@ from logsleuth.readers.base import parse_zone
 from logsleuth.readers.sources import Source, default_sources, expand
 from logsleuth.report import build_report
 from logsleuth.sessionize import Sessionizer
-from logsleuth.sshd_config import SshdSettings, load_sshd_config
+from logsleuth.sshd_config import SshdSettings, load_host_configs
 from logsleuth.store import RunRecord, Store, Window
 
 
@@ -88,15 +90,27 @@ def report_lake(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    sshd_config: str | None = None,
+    sshd_config: str | Sequence[str] | None = None,
 ) -> Report:
     """The report over a Parquet lake's connections that started between since and until."""
-    settings = load_sshd_config(sshd_config) if sshd_config else None
+    configs, _ = _configs(sshd_config)
     store = lakestore.load(lake, since, until)
     try:
-        return build_report(store, settings)
+        return build_report(store, configs)
     finally:
         store.close()
+
+
+def _configs(
+    sshd_config: str | Sequence[str] | None,
+) -> tuple[dict[str, SshdSettings], SshdSettings | None]:
+    """``--sshd-config`` (a file for every host, or ``HOST=FILE`` items) per host, and the
+    one the sessionizer uses (LoginGraceTime is one value: the file for every host, or
+    the only one)."""
+    specs = [sshd_config] if isinstance(sshd_config, str) else list(sshd_config or ())
+    configs = load_host_configs(specs)
+    one = configs.get("*") or (next(iter(configs.values())) if len(configs) == 1 else None)
+    return configs, one
 
 
 def _sessionizer(settings: SshdSettings | None) -> Sessionizer:
@@ -164,6 +178,8 @@ def _ingest_into(
     reader: str,
     incremental: bool,
     window: tuple[datetime | None, datetime | None] = (None, None),
+    facts: FactCollector | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> IngestResult:
     sources, errors = resolve_sources(
         paths,
@@ -180,6 +196,8 @@ def _ingest_into(
         whole_lines=incremental,
         follow_rotation=incremental,
         window=window,
+        facts=facts,
+        progress=progress,
     )
     record = run.run(sources, errors)
     return IngestResult(record, tuple(run.infos))
@@ -195,7 +213,7 @@ def ingest(
     journal: bool = False,
     journal_dirs: Sequence[str] = (),
     journal_files: Sequence[str] = (),
-    sshd_config: str | None = None,
+    sshd_config: str | Sequence[str] | None = None,
     reader: str = "auto",
     tz: str | None = None,
     wait: float = 60.0,
@@ -209,7 +227,7 @@ def ingest(
     """
     zone = parse_zone(tz) if tz else None
     cat = catalogue or load_catalogue(patterns_dirs)
-    settings = load_sshd_config(sshd_config) if sshd_config else None
+    configs, settings = _configs(sshd_config)
     store = _open_store(db or default_db(), wait)
     try:
         store.begin()
@@ -234,9 +252,11 @@ def ingest(
 def _report_from(
     store: Store,
     window: Window,
+    configs: dict[str, SshdSettings],
     settings: SshdSettings | None,
     *,
     stored: bool,
+    facts: FactCollector | None = None,
 ) -> Report:
     store.open_window(window, pending_connections(store, lambda: _sessionizer(settings)))
     first_run = store.first_run(window.since) if stored else 1
@@ -246,7 +266,14 @@ def _report_from(
         first_line, last_line = store.line_span()
         silent = tuple(s.path for s in store.sources(first_run) if s.lines == 0 and s.error is None)
         coverage = Coverage(runs, first, last, first_line, last_line, silent)
-    return build_report(store, settings, store.connection_pages(), coverage, first_run)
+    return build_report(
+        store,
+        configs,
+        store.connection_pages(),
+        coverage,
+        first_run,
+        facts=facts.facts() if facts is not None else None,
+    )
 
 
 @contextmanager
@@ -256,7 +283,7 @@ def open_report(
     since: datetime | None = None,
     until: datetime | None = None,
     host: str | None = None,
-    sshd_config: str | None = None,
+    sshd_config: str | Sequence[str] | None = None,
     wait: float = 60.0,
 ) -> Iterator[Report]:
     """The report over a database's stored window; its connections are read from the
@@ -268,10 +295,10 @@ def open_report(
     path = db or default_db()
     if not os.path.isfile(path):
         raise StoreError(f"no database at {path}", "run `logsleuth ingest` first, or give --db")
-    settings = load_sshd_config(sshd_config) if sshd_config else None
+    configs, settings = _configs(sshd_config)
     store = Store(path, wait=wait)
     try:
-        yield _report_from(store, Window(since, until, host), settings, stored=True)
+        yield _report_from(store, Window(since, until, host), configs, settings, stored=True)
     finally:
         store.close()
 
@@ -282,7 +309,7 @@ def report(
     since: datetime | None = None,
     until: datetime | None = None,
     host: str | None = None,
-    sshd_config: str | None = None,
+    sshd_config: str | Sequence[str] | None = None,
     wait: float = 60.0,
 ) -> Report:
     """:func:`open_report` with every connection read into memory."""
@@ -304,21 +331,24 @@ def open_scan(
     journal_files: Sequence[str] = (),
     since: datetime | None = None,
     until: datetime | None = None,
-    sshd_config: str | None = None,
+    sshd_config: str | Sequence[str] | None = None,
     reader: str = "auto",
     tz: str | None = None,
     db: str = ":memory:",
+    progress: Callable[[str, int], None] | None = None,
 ) -> Iterator[Report]:
     """Scan = ingest into an in-memory store, then report: one path.
 
     The connections of the report are read from the store page by page while the context
     is open. ``since``/``until`` select the connections alive in that window: every line
     is still read and sessionized, so a connection is whole. ``db``: a database file to
-    keep instead (written as one run that reads every source whole).
+    keep instead (written as one run that reads every source whole). ``progress(source,
+    lines)`` is called now and then while reading, and with ``lines=-1`` when done.
     """
     zone = parse_zone(tz) if tz else None
     cat = catalogue or load_catalogue(patterns_dirs)
-    settings = load_sshd_config(sshd_config) if sshd_config else None
+    configs, settings = _configs(sshd_config)
+    facts = FactCollector(cat, advice_catalogue().facts)
     store = _open_store(db, 0.0)
     try:
         if db != ":memory:":
@@ -335,10 +365,16 @@ def open_scan(
             reader=reader,
             incremental=False,
             window=(since, until),
+            facts=facts,
+            progress=progress,
         )
+        if progress is not None:
+            progress("", -1)
         if db != ":memory:":
             store.commit()
-        yield _report_from(store, Window(since, until), settings, stored=False)
+        yield _report_from(
+            store, Window(since, until), configs, settings, stored=False, facts=facts
+        )
     finally:
         store.close()
 
@@ -354,10 +390,11 @@ def scan(
     journal_files: Sequence[str] = (),
     since: datetime | None = None,
     until: datetime | None = None,
-    sshd_config: str | None = None,
+    sshd_config: str | Sequence[str] | None = None,
     reader: str = "auto",
     tz: str | None = None,
     db: str = ":memory:",
+    progress: Callable[[str, int], None] | None = None,
 ) -> Report:
     """Read the sources, classify and sessionize their ssh lines, and build the report.
 
@@ -379,5 +416,6 @@ def scan(
         reader=reader,
         tz=tz,
         db=db,
+        progress=progress,
     ) as rep:
         return replace(rep, connections=tuple(rep.connections))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import os
 import re
+import shlex
+import shutil
+import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -18,12 +21,14 @@ from logsleuth import __version__, api, schema_doc
 from logsleuth.catalogue import ROLES
 from logsleuth.errors import CatalogueError, ExitCode, LogsleuthError
 from logsleuth.explain import explain_line
+from logsleuth.families import FAMILIES, OPEN
 from logsleuth.limits import MAX_TIME, MIN_TIME, bounded_int, in_range
 from logsleuth.model import Report
 from logsleuth.renderers import OutputFormat, TableName, iter_render
 from logsleuth.renderers.rows import RowsFormat
 from logsleuth.renderers.rows import render as render_rows
 from logsleuth.renderers.safe import visible, visible_lines
+from logsleuth.renderers.text import Layout
 
 app = typer.Typer(
     help="Why do SSH connections drop, and what should I change?",
@@ -99,6 +104,52 @@ def _emit(text: str | Iterable[str], output: str | None) -> None:
         _fail(f"error: cannot write {output}: {exc.strerror or exc}", ExitCode.USAGE)
 
 
+def _fail_on_values(values: list[str] | None) -> list[str]:
+    """``--fail-on``: a family or family/cause; anything else is a usage error."""
+    families = (*FAMILIES, OPEN)
+    causes = {p.cause for p in api.load_catalogue()} | {
+        p.postauth_cause for p in api.load_catalogue() if p.postauth_cause
+    }
+    for v in values or []:
+        family = v.split("/", 1)[0]
+        if family not in families or ("/" in v and v not in causes and not v.endswith("/")):
+            if family in families:
+                known = sorted(c for c in causes if c.startswith(f"{family}/"))
+                listed = ", ".join(known) or "(none in the catalogue)"
+                raise typer.BadParameter(
+                    f"{v!r} is not a cause of {family}; causes: {listed}", param_hint="--fail-on"
+                )
+            raise typer.BadParameter(
+                f"{v!r} is not a family; use one of {', '.join(families)} "
+                "(or FAMILY/CAUSE, see `logsleuth patterns list`)",
+                param_hint="--fail-on",
+            )
+    return values or []
+
+
+def _width(output: str | None) -> int:
+    """Columns to fit: the terminal's, else $COLUMNS, else 100."""
+    if output not in (None, "-"):
+        return 100
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
+
+
+def _page(text: str) -> None:
+    """Through a pager when the report is longer than the terminal."""
+    if text.count("\n") < shutil.get_terminal_size((100, 24)).lines:
+        sys.stdout.write(text)
+        return
+    command = shlex.split(os.environ.get("PAGER") or "less -FRX")
+    if not command or shutil.which(command[0]) is None:
+        sys.stdout.write(text)
+        return
+    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+    try:
+        subprocess.run(command, input=text.encode("utf-8"), env=env, check=False)
+    except OSError:
+        sys.stdout.write(text)
+
+
 def _exit_for(report: Report, fail_on: list[str]) -> ExitCode:
     for s in report.sources:
         if s.error:
@@ -115,6 +166,7 @@ def _exit_for(report: Report, fail_on: list[str]) -> ExitCode:
     if fail_on:
         seen = {f for h in report.hosts for f, n in h.families.items() if n}
         seen |= {c.family for h in report.hosts for c in h.outbound}
+        seen |= {c.cause for h in report.hosts for c in (*h.causes, *h.outbound)}
         if seen & set(fail_on):
             return ExitCode.FINDINGS
     return ExitCode.OK
@@ -190,20 +242,39 @@ def scan(
     since: Annotated[str | None, typer.Option(help="Only lines after this (24h, 7d, ISO).")] = None,
     until: Annotated[str | None, typer.Option(help="Only lines before this.")] = None,
     sshd_config: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            "--sshd-config", help="sshd_config or `sshd -T` output, to compute silence windows."
+            "--sshd-config",
+            help="HOST=FILE (or FILE for every host): sshd_config or `sshd -T` output; the "
+            "advice compares with it (repeatable).",
         ),
     ] = None,
     fail_on: Annotated[
         list[str] | None,
         typer.Option(
-            "--fail-on", help="Exit 1 when a connection of this family is seen (repeatable)."
+            "--fail-on",
+            help="Exit 1 when a connection of this family (or FAMILY/CAUSE) is seen (repeatable).",
+            callback=_fail_on_values,
         ),
     ] = None,
     color: Annotated[
         bool | None, typer.Option("--color/--no-color", help="Force colour on or off.")
     ] = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Only the advice and one table per host.")
+    ] = False,
+    top: Annotated[
+        int | None, typer.Option("--top", min=1, help="Only the N most harmful advice items.")
+    ] = None,
+    host: Annotated[
+        list[str] | None, typer.Option("--host", help="Only this host (repeatable).")
+    ] = None,
+    pager: Annotated[
+        bool, typer.Option("--pager/--no-pager", help="Page long text reports on a terminal.")
+    ] = True,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress line on stderr.")
+    ] = False,
 ) -> None:
     """Report why SSH connections ended, per host, with evidence and fixes."""
     text = _transcript(paths or [])
@@ -225,16 +296,59 @@ def scan(
             journal_files=journal_file or [],
             since=parse_when(since, "--since"),
             until=parse_when(until, "--until"),
-            sshd_config=sshd_config,
+            sshd_config=sshd_config or [],
             reader=reader,
             tz=tz,
+            progress=None if quiet or not sys.stderr.isatty() else _progress(),
         ) as report:
+            unknown = sorted(set(host or []) - {h.host for h in report.hosts})
+            if unknown:
+                known = ", ".join(h.host for h in report.hosts) or "none"
+                _fail(
+                    f"--host {', '.join(unknown)}: not in the report (hosts: {known})",
+                    ExitCode.USAGE,
+                )
             colour = _color(color) and output in (None, "-")
-            _emit(iter_render(report, fmt.value, color=colour, table=table.value), output)
+            layout = Layout(summary=summary, top=top, hosts=tuple(host or ()))
+            chunks = iter_render(
+                report,
+                fmt.value,
+                color=colour,
+                table=table.value,
+                width=_width(output),
+                layout=layout,
+            )
+            if fmt is OutputFormat.text and pager and output in (None, "-") and sys.stdout.isatty():
+                _page("".join(chunks))
+            else:
+                _emit(chunks, output)
             code = _exit_for(report, fail_on or [])
     except LogsleuthError as exc:
         _fail(exc, exc.exit_code)
     raise typer.Exit(int(code))
+
+
+def _progress() -> Callable[[str, int], None]:
+    """A one-line progress display on stderr (rich), updated as sources are read."""
+    from rich.console import Console
+    from rich.status import Status
+
+    console = Console(stderr=True)
+    shown: list[Status] = []
+
+    def update(source: str, lines: int) -> None:
+        if lines < 0:
+            for status in shown:
+                status.stop()
+            shown.clear()
+            return
+        text = f"reading {source}: {lines:,} lines"
+        if not shown:
+            shown.append(console.status(text))
+            shown[0].start()
+        shown[0].update(text)
+
+    return update
 
 
 DB_HELP = (

@@ -28,6 +28,7 @@ from logsleuth.classify import (
     shape_of,
 )
 from logsleuth.errors import SourceError
+from logsleuth.hostfacts import FactCollector
 from logsleuth.keys import with_stable_id
 from logsleuth.limits import MAX_MESSAGE
 from logsleuth.model import Connection, Record, SourceInfo, UnmatchedShape
@@ -105,6 +106,8 @@ class IngestRun:
         whole_lines: bool = True,
         follow_rotation: bool = True,
         window: tuple[datetime | None, datetime | None] = (None, None),
+        facts: FactCollector | None = None,
+        progress: Callable[[str, int], None] | None = None,
     ) -> None:
         """``whole_lines``: leave a last line without its newline for the next run (files
         that may still be written); ``follow_rotation``: look for rotated siblings of
@@ -122,6 +125,8 @@ class IngestRun:
         self.infos: list[SourceInfo] = []
         self.lines = self.ssh = self.stored = 0
         self._batch: list[Connection] = []
+        # What each host's own lines say about it (release, systemd, sshd's counts).
+        self.facts, self.progress = facts, progress
 
     # -- planning ---------------------------------------------------------------------
     def _match(self, state: FileState, taken: set[int]) -> Position | None:
@@ -260,6 +265,8 @@ class IngestRun:
         last_cursor: str | None = plan.pos.cursor if plan.pos else None
         since, until = self.window
         cat, sess, unmatched = self.cat, self.sess, self.unmatched
+        facts, progress = self.facts, self.progress
+        journal = src.reader.startswith("journal")
         try:
             if not plan.skip:
                 recs, tail = self._records(plan, counter)
@@ -275,20 +282,28 @@ class IngestRun:
                             continue
                         flawed += 1
                         flaws.update(rec.flaws)
+                    if progress is not None and not lines & 0xFFFF:
+                        progress(src.path, lines)
                     prog = rec.program
                     if prog in HOST_PROGRAMS:  # reboots and boot markers end what they killed
                         host_ev = classify_host_record(rec, cat)
                         if host_ev is not None:
                             self._emit(sess.feed(host_ev))
+                        if facts is not None:
+                            facts.record(rec)
                         continue
                     client = prog in SSH_CLIENT_PROGRAMS
                     if prog not in SSH_PROGRAMS and not client:
+                        if facts is not None:
+                            facts.record(rec)
                         continue
                     total += 1
                     ts = rec.ts
                     if ts is not None:
                         first = ts if first is None or ts < first else first
                         last = ts if last is None or ts > last else last
+                    if facts is not None and journal:
+                        facts.source(rec.host, src.reader)
                     ev = classify_record(rec, cat, "client" if client else "server")
                     if ev.record.flaws is not rec.flaws:
                         flawed += 0 if rec.flaws else 1
@@ -303,6 +318,8 @@ class IngestRun:
                     if client:
                         sess.feed_outbound(ev)
                     else:
+                        if facts is not None:
+                            facts.event(ev)
                         self._emit(sess.feed(ev))
         except SourceError as exc:
             err = exc

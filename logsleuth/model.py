@@ -172,6 +172,8 @@ class Finding:
     """The values computed from the data (used to fill the advice)."""
     evidence: tuple[Evidence, ...] = ()
     connection_ids: tuple[int, ...] = ()
+    hosts: tuple[str, ...] = ()
+    """Every host it covers, when it spans several (``host`` is then the first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,48 @@ class Advice:
     because: tuple[str, ...]
     """Summaries of the findings or counts behind it."""
     evidence: tuple[Evidence, ...] = ()
+    hosts: tuple[str, ...] = ()
+    """Every host it applies to (one for most items; several for grouped noise)."""
+    harm: int = 0
+    """Rank: 10 users' sessions lost, 20 connections refused, 30 blind spots, 40-50 noise."""
+    settings: tuple[tuple[str, str, str], ...] = ()
+    """(host, option, value) it proposes; merged per host into ``HostConfig`` blocks."""
+    changes: tuple[str, ...] = ()
+    """What changes from what on each host (``web01: MaxStartups 10:30:100 -> 21:30:100``)."""
+    command: str | None = None
+    """Something to run or to put in another tool's configuration."""
+    systemd: str | None = None
+    """A systemd drop-in (only offered where systemd is evident)."""
+    connection_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    """Everything the advice changes on one host, merged: one block per file."""
+
+    host: str
+    versions: str
+    """The OpenSSH releases the host can be running, and why (``OpenSSH 9.8+ ...``)."""
+    sshd_config: str | None
+    """Lines for /etc/ssh/sshd_config (gated options commented with their guard)."""
+    client_config: str | None
+    """One ``Host`` block for the clients' ~/.ssh/config."""
+    systemd: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HostFactsSummary:
+    """What one host's own lines say about it (its release range, its init system)."""
+
+    host: str
+    versions: str
+    """``OpenSSH 9.8+``, ``OpenSSH 7.2-7.6``, ``OpenSSH version unknown``."""
+    version_min: str | None
+    version_max: str | None
+    version_evidence: tuple[str, ...]
+    """Which line forms set the bounds."""
+    systemd: bool
+    """systemd is evident (a journal source, systemd lines)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +284,8 @@ class HostReport:
 class SshdConfigSummary:
     """The server settings the report used (from ``--sshd-config``)."""
 
+    host: str
+    """The host they belong to (``*``: every host without a file of its own)."""
     source: str
     client_alive_interval: int
     client_alive_count_max: int
@@ -273,5 +319,8 @@ class Report:
     unmatched: tuple[UnmatchedShape, ...]
     advice: tuple[Advice, ...] = ()
     findings: tuple[Finding, ...] = ()
-    sshd_config: SshdConfigSummary | None = None
+    sshd_config: tuple[SshdConfigSummary, ...] = ()
     coverage: Coverage | None = None
+    config: tuple[HostConfig, ...] = ()
+    """The advice's settings merged into one block per host."""
+    host_facts: tuple[HostFactsSummary, ...] = ()

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from logsleuth.advice import advise
+from logsleuth import config_blocks
+from logsleuth.advice import advice_catalogue, advise
 from logsleuth.diagnose import diagnose
 from logsleuth.families import ABNORMAL
+from logsleuth.hostfacts import HostFacts, show_version
 from logsleuth.model import (
     CauseCount,
     Connection,
     Coverage,
     DurationStats,
     FamilyTimeline,
+    HostFactsSummary,
     HostReport,
     HourCount,
     Report,
@@ -99,30 +102,55 @@ def host_reports(store: Store) -> tuple[HostReport, ...]:
 
 def build_report(
     store: Store,
-    settings: SshdSettings | None = None,
+    settings: SshdSettings | Mapping[str, SshdSettings] | None = None,
     connections: Sequence[Connection] | None = None,
     coverage: Coverage | None = None,
     first_run: int = 1,
+    facts: Mapping[str, HostFacts] | None = None,
 ) -> Report:
     """Build the report model from a filled store.
 
+    ``settings``: sshd settings for every host, or per host (``"*"`` = every host).
     ``connections``: the connections in report order, as the caller reads them (a page
     view over the store); when None they are all read from the store. ``first_run``: the
-    first ingest run whose sources and unmatched lines the report counts.
+    first ingest run whose sources and unmatched lines the report counts. ``facts``: what
+    each host's own lines say about it (version range, systemd, sshd's drop counts,
+    reboots).
     """
+    configs: Mapping[str, SshdSettings] = (
+        {"*": settings} if isinstance(settings, SshdSettings) else dict(settings or {})
+    )
+    facts = facts or {}
     hosts = host_reports(store)
     total, shapes = store.unmatched(first_run)
-    findings = diagnose(store, settings)
-    advice = advise(findings, hosts)
-    summary = None
-    if settings is not None and settings.source:
-        summary = SshdConfigSummary(
-            settings.source,
-            settings.client_alive_interval,
-            settings.client_alive_count_max,
-            settings.login_grace_time,
-            settings.max_startups,
+    findings = diagnose(store, configs, facts)
+    cat = advice_catalogue()
+    advice, blocks = config_blocks.build(advise(findings, hosts, facts, cat), cat, facts, configs)
+    summaries = tuple(
+        SshdConfigSummary(
+            host,
+            s.source,
+            s.client_alive_interval,
+            s.client_alive_count_max,
+            s.login_grace_time,
+            s.max_startups,
         )
+        for host, s in sorted(configs.items())
+        if s.source
+    )
+    shown = {h.host for h in hosts}
+    host_facts = tuple(
+        HostFactsSummary(
+            host,
+            f.versions.describe(),
+            show_version(f.versions.lo) if f.versions.lo else None,
+            show_version(f.versions.hi) if f.versions.hi else None,
+            f.versions.reasons,
+            f.systemd,
+        )
+        for host, f in sorted(facts.items())
+        if host in shown
+    )
     return Report(
         sources=tuple(store.sources(first_run)),
         hosts=hosts,
@@ -131,6 +159,8 @@ def build_report(
         unmatched=tuple(shapes),
         advice=tuple(advice),
         findings=tuple(findings),
-        sshd_config=summary,
+        sshd_config=summaries,
         coverage=coverage,
+        config=tuple(blocks),
+        host_facts=host_facts,
     )

@@ -101,6 +101,16 @@ class LimitDropRow:
     first: datetime | None
     last: datetime | None
     evidence: Evidence | None
+    top: tuple[str, ...]
+    """The busiest addresses as ``ip (n)``, at most three."""
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordLoginRow:
+    """``password_logins.sql``: logins by password (or keyboard-interactive) per host."""
+
+    host: str
+    n: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +174,7 @@ ROLLUPS: dict[str, type] = {
     "drops": DropRow,
     "durations": DurationRow,
     "limit_drops": LimitDropRow,
+    "password_logins": PasswordLoginRow,
     "probes": ProbeRow,
     "sources": SourceInfo,
     "timeline": TimelineRow,

@@ -3,10 +3,40 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from logsleuth.errors import LogsleuthError, SourceError
 from logsleuth.limits import MAX_INT32, bounded_int
+
+#: sshd_config(5) keywords (lower case), to tell a configuration from any other file.
+KEYWORDS = frozenset(
+    """
+    acceptenv addressfamily allowagentforwarding allowgroups allowstreamlocalforwarding
+    allowtcpforwarding allowusers authenticationmethods authorizedkeyscommand
+    authorizedkeyscommanduser authorizedkeysfile authorizedprincipalscommand
+    authorizedprincipalscommanduser authorizedprincipalsfile banner casignaturealgorithms
+    channeltimeout challengeresponseauthentication chrootdirectory ciphers clientalivecountmax
+    clientaliveinterval compression denygroups denyusers disableforwarding
+    exposeauthinfo fingerprinthash forcecommand gatewayports gssapiauthentication
+    gssapicleanupcredentials gssapikexalgorithms gssapikeyexchange gssapistrictacceptorcheck
+    gssapistorecredentialsonrekey hostbasedacceptedalgorithms hostbasedauthentication
+    hostbasedusesnamefrompacketonly hostcertificate hostkey hostkeyagent hostkeyalgorithms
+    ignorerhosts ignoreuserknownhosts include ipqos kbdinteractiveauthentication
+    kerberosauthentication kerberosorlocalpasswd kerberosticketcleanup kexalgorithms
+    listenaddress logingracetime loglevel logverbose macs match maxauthtries maxsessions
+    maxstartups moduliFile passwordauthentication permitemptypasswords permitlisten
+    permitopen permitrootlogin permittty permittunnel permituserenvironment permituserrc
+    persourcemaxstartups persourcenetblocksize persourcepenalties persourcepenaltyexemptlist
+    pidfile port printlastlog printmotd pubkeyacceptedalgorithms pubkeyacceptedkeytypes
+    pubkeyauthentication pubkeyauthoptions rdomain refuseconnection rekeylimit
+    requiredrsasize revokedkeys securitykeyprovider setenv streamlocalbindmask
+    streamlocalbindunlink strictmodes subsystem syslogfacility tcpkeepalive
+    trustedusercakeys unusedconnectiontimeout usedns usepam useprivilegeseparation
+    versionaddendum x11displayoffset x11forwarding x11uselocalhost xauthlocation
+    """.lower().split()
+)
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 #: sshd itself refuses numbers and times above INT_MAX.
@@ -49,6 +79,12 @@ class SshdSettings:
     unused_connection_timeout: int | None = None
     source: str | None = None
     """Where the settings came from (None = OpenSSH defaults)."""
+    values: Mapping[str, str] = field(default_factory=dict)
+    """Every global keyword set (lower-case keyword -> value as written)."""
+
+    def value(self, keyword: str) -> str | None:
+        """The configured value of a keyword, None when the file did not set it."""
+        return self.values.get(keyword.lower())
 
     @property
     def silence_window(self) -> int | None:
@@ -70,7 +106,7 @@ def parse_sshd_config(text: str, source: str | None = None) -> SshdSettings:
         key = parts[0].lower()
         if key == "match":
             break  # what follows is conditional; `sshd -T` output has no Match blocks
-        if len(parts) == 2 and key not in seen:
+        if len(parts) == 2 and key in KEYWORDS and key not in seen:
             seen[key], where[key] = parts[1].strip(), lineno
     d = SshdSettings()
 
@@ -98,6 +134,7 @@ def parse_sshd_config(text: str, source: str | None = None) -> SshdSettings:
         max_startups=seen.get("maxstartups", d.max_startups),
         unused_connection_timeout=unused,
         source=source,
+        values=dict(seen),
     )
 
 
@@ -121,7 +158,8 @@ def load_sshd_config(path: str) -> SshdSettings:
         if len(data) > MAX_CONFIG_BYTES:
             data = data[:MAX_CONFIG_BYTES]
             source = f"{path} (first {MAX_CONFIG_BYTES >> 20} MiB read, the rest ignored)"
-        return parse_sshd_config(data.decode("utf-8", "replace"), source)
+        text = data.decode("utf-8", "replace")
+        settings = parse_sshd_config(text, source)
     except FileNotFoundError:
         raise SourceError(path, "no such file", "give sshd_config or `sshd -T` output") from None
     except PermissionError:
@@ -132,3 +170,31 @@ def load_sshd_config(path: str) -> SshdSettings:
         ) from None
     except IsADirectoryError:
         raise SourceError(path, "is a directory", "give sshd_config or `sshd -T` output") from None
+    if not settings.values and "match" not in text.lower():
+        raise LogsleuthError(
+            f"--sshd-config {path}: no sshd_config keyword in this file",
+            "give /etc/ssh/sshd_config or the output of `sudo sshd -T`",
+        )
+    return settings
+
+
+def load_host_configs(specs: Sequence[str]) -> dict[str, SshdSettings]:
+    """``--sshd-config`` values: ``HOST=FILE`` for one host, a bare ``FILE`` for every host
+    (key ``"*"``). A host given twice is a usage error."""
+    out: dict[str, SshdSettings] = {}
+    for spec in specs:
+        host, sep, path = spec.partition("=")
+        if not sep or not host or "/" in host or Path(spec).exists():
+            host, path = "*", spec
+        if host in out:
+            raise LogsleuthError(
+                f"--sshd-config given twice for {'every host' if host == '*' else host}",
+                "give one file per host: --sshd-config HOST=FILE",
+            )
+        out[host] = load_sshd_config(path)
+    return out
+
+
+def settings_for(configs: Mapping[str, SshdSettings], host: str) -> SshdSettings | None:
+    """The settings of one host: its own file, else the file for every host."""
+    return configs.get(host) or configs.get("*")

@@ -1,4 +1,5 @@
-"""Shared test options: ``--update-goldens`` rewrites the golden report files."""
+"""Shared test options (``--update-goldens`` rewrites the golden report files) and the
+advice lint applied to every report a test builds."""
 
 from __future__ import annotations
 
@@ -31,3 +32,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("real-log invariants: connections, sshd pids, violations by kind")
     for line in invariants.table(sorted(results, key=lambda r: r.name)):
         terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _advice_lint_on_every_report():
+    """Run the advice lint on every report any test builds (tests/advice/lint.py)."""
+    from logsleuth import api, report
+    from tests.advice.lint import lint
+
+    original = report.build_report
+
+    def checked(*args, **kwargs):
+        built = original(*args, **kwargs)
+        problems = lint(built)
+        assert not problems, "advice lint:\n" + "\n".join(problems)
+        return built
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(report, "build_report", checked)
+    mp.setattr(api, "build_report", checked)
+    yield
+    mp.undo()

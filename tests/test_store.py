@@ -108,6 +108,7 @@ def _filled_store() -> Store:
             failures=3,
         ),
         conn(6, authenticated=False, family="server-limit", cause="server-limit/maxstartups"),
+        conn(7, method="password", family="clean-exit", cause="clean-exit/disconnected-by-user"),
     ]
     store.add_connections(conns)
     store.add_source(SourceInfo("a.log", "syslog", 10, 8, 7, 1))

@@ -40,12 +40,13 @@ def iter_render(
     color: bool = False,
     width: int = 100,
     table: str = TableName.connections,
+    layout: text.Layout | None = None,
 ) -> Iterator[str]:
     """Render in chunks (JSON streams one connection per chunk; others are one chunk)."""
     if fmt == "json":
         yield from json_out.iter_render(report)
     else:
-        yield render(report, fmt, color=color, width=width, table=table)
+        yield render(report, fmt, color=color, width=width, table=table, layout=layout)
 
 
 def render(
@@ -55,10 +56,12 @@ def render(
     color: bool = False,
     width: int = 100,
     table: str = TableName.connections,
+    layout: text.Layout | None = None,
 ) -> str:
-    """Render a report in a format (``text`` takes colour and width, ``csv`` a table)."""
+    """Render a report in a format (``text`` takes colour, width and a layout, ``csv`` a
+    table)."""
     if fmt == "text":
-        return text.render(report, color=color, width=width)
+        return text.render(report, color=color, width=width, layout=layout)
     if fmt == "csv":
         return csv_out.render(report, table)
     try:

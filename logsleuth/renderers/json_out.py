@@ -113,6 +113,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     return {
         "rule": f.rule,
         "host": f.host,
+        "hosts": list(f.hosts or (f.host,)),
         "summary": f.summary,
         "numbers": {k: _number(v) for k, v in f.numbers.items()},
         "evidence": [evidence_dict(e) for e in f.evidence],
@@ -125,11 +126,18 @@ def advice_dict(a: Advice) -> dict[str, Any]:
     return {
         "id": a.id,
         "host": a.host,
+        "hosts": list(a.hosts or (a.host,)),
+        "harm": a.harm,
         "title": a.title,
         "text": a.text,
         "snippet": a.snippet,
+        "changes": list(a.changes),
+        "settings": [{"host": h, "option": o, "value": v} for h, o, v in a.settings],
+        "command": a.command,
+        "systemd": a.systemd,
         "because": list(a.because),
         "evidence": [evidence_dict(e) for e in a.evidence],
+        "connection_ids": list(a.connection_ids),
     }
 
 
@@ -148,7 +156,6 @@ def _coverage(c: Coverage | None) -> dict[str, Any] | None:
 
 def report_dict(report: Report, with_connections: bool = True) -> dict[str, Any]:
     """The whole report as plain JSON-able data (``connections`` last)."""
-    cfg = report.sshd_config
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "sources": [
@@ -174,15 +181,38 @@ def report_dict(report: Report, with_connections: bool = True) -> dict[str, Any]
         },
         "advice": [advice_dict(a) for a in report.advice],
         "findings": [finding_dict(f) for f in report.findings],
-        "sshd_config": None
-        if cfg is None
-        else {
-            "source": cfg.source,
-            "client_alive_interval": cfg.client_alive_interval,
-            "client_alive_count_max": cfg.client_alive_count_max,
-            "login_grace_time": cfg.login_grace_time,
-            "max_startups": cfg.max_startups,
-        },
+        "config": [
+            {
+                "host": b.host,
+                "versions": b.versions,
+                "sshd_config": b.sshd_config,
+                "client_config": b.client_config,
+                "systemd": b.systemd,
+            }
+            for b in report.config
+        ],
+        "host_facts": [
+            {
+                "host": f.host,
+                "versions": f.versions,
+                "version_min": f.version_min,
+                "version_max": f.version_max,
+                "version_evidence": list(f.version_evidence),
+                "systemd": f.systemd,
+            }
+            for f in report.host_facts
+        ],
+        "sshd_config": [
+            {
+                "host": c.host,
+                "source": c.source,
+                "client_alive_interval": c.client_alive_interval,
+                "client_alive_count_max": c.client_alive_count_max,
+                "login_grace_time": c.login_grace_time,
+                "max_startups": c.max_startups,
+            }
+            for c in report.sshd_config
+        ],
         "coverage": _coverage(report.coverage),
     }
     if with_connections:

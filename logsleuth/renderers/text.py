@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import textwrap
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rich import box
@@ -10,12 +12,45 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from logsleuth.diagnose import human
 from logsleuth.families import ABNORMAL, FAMILIES
-from logsleuth.model import Advice, CauseCount, Coverage, HostReport, Report, SourceInfo
+from logsleuth.model import (
+    Advice,
+    CauseCount,
+    Coverage,
+    HostConfig,
+    HostReport,
+    Report,
+    SourceInfo,
+)
 from logsleuth.renderers.safe import text as cell
-from logsleuth.renderers.safe import visible, visible_lines
+from logsleuth.renderers.safe import visible
 
 _BARS = " ▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What the text report shows (the CLI's ``--summary``, ``--top``, ``--host``)."""
+
+    summary: bool = False
+    """Advice (titles and changes) and one table per host, nothing else."""
+    top: int | None = None
+    """Only the first N advice items (they are ranked by harm)."""
+    hosts: tuple[str, ...] = ()
+    """Only these hosts (empty: all)."""
+
+
+def _fill(text: str, width: int, indent: str = "   ", first: str | None = None) -> str:
+    """Word-wrapped to ``width`` (never inside a word), continuation lines indented."""
+    return textwrap.fill(
+        text,
+        max(20, width),
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def sparkline(counts: list[int]) -> str:
@@ -42,41 +77,84 @@ def _timeline(console: Console, h: HostReport, cells: int) -> None:
         console.print(cell(f"  {t.family:<20} |{sparkline(counts)}| {sum(counts)}"), soft_wrap=True)
 
 
+def _timeline_cells(width: int) -> int:
+    """Sparkline cells that fit beside the family name and the total."""
+    return max(8, min(72, width - 32))
+
+
 def _durations(console: Console, h: HostReport) -> None:
     if not h.durations:
         return
-    t = Table(title="session length by family (seconds)", box=box.SIMPLE_HEAD, title_justify="left")
+    t = Table(title="session length by family", box=box.SIMPLE_HEAD, title_justify="left")
     for col in ("family", "n", "median", "p90", "max"):
-        t.add_column(col, justify="left" if col == "family" else "right")
+        t.add_column(col, justify="left" if col == "family" else "right", no_wrap=True)
     for d in h.durations:
-        t.add_row(
-            cell(d.family),
-            str(d.count),
-            f"{d.median_s:.1f}",
-            f"{d.p90_s:.1f}",
-            f"{d.max_s:.1f}",
-        )
+        t.add_row(cell(d.family), str(d.count), human(d.median_s), human(d.p90_s), human(d.max_s))
     console.print(t)
 
 
-def _advice(console: Console, advice: tuple[Advice, ...]) -> None:
-    console.print(Text("what to change", style="bold underline"))
+def _advice(
+    console: Console, advice: tuple[Advice, ...], width: int, summary: bool, total: int
+) -> None:
+    more = f" (the first {len(advice)} of {total})" if len(advice) < total else ""
+    console.print(Text(f"what to change, most harmful first{more}", style="bold underline"))
     if not advice:
         console.print("  nothing: no connection ended in a way a setting would change\n")
         return
     for i, a in enumerate(advice, 1):
-        console.print(cell(f"{i}. [{a.host}] {a.title}", style="bold"), soft_wrap=True)
-        console.print(Text(visible_lines(f"   {a.text}")))
-        for b in a.because:
-            console.print(cell(f"   because: {b}", style="dim"))
-        for e in a.evidence[:2]:
-            console.print(
-                cell(f"   evidence {e.source}:{e.line}: {e.text}", style="dim"), soft_wrap=True
-            )
-        if a.snippet:
-            for line in a.snippet.splitlines():
-                console.print(cell(f"     {line}", style="cyan"), soft_wrap=True)
+        _print_lines(console, _fill(a.title, width, "   ", f"{i}. "), "bold")
+        if not summary:
+            _print_lines(console, _fill(a.text, width))
+            for e in a.evidence[:2]:
+                # Log lines are never re-wrapped: they stay whole for copy and grep.
+                console.print(
+                    cell(f"   > {e.source}:{e.line} {e.text}", style="dim"), soft_wrap=True
+                )
+        for c in dict.fromkeys(a.changes):
+            _print_lines(console, _fill(f"change: {c}", width, "     ", "   "), "cyan")
+        if not summary:
+            for block in (a.command, a.systemd):
+                for line in _config_lines(block, "     ", width):
+                    console.print(cell(line, style="cyan"), soft_wrap=True)
+            console.print()
+    if summary:
         console.print()
+
+
+def _print_lines(console: Console, text: str, style: str = "") -> None:
+    """Wrapped text, each line shown literally (log-derived text is never markup)."""
+    for line in text.split("\n"):
+        console.print(cell(line, style=style), soft_wrap=True)
+
+
+def _config_lines(text: str | None, indent: str, width: int) -> list[str]:
+    """Configuration text indented; comments folded at words to fit (``# `` continues
+    them), settings never broken."""
+    out = []
+    for line in (text or "").splitlines():
+        if line.lstrip().startswith("#") and len(indent + line) > width:
+            lead = line[: len(line) - len(line.lstrip())]
+            more = f"{indent}{lead}# "
+            out += _fill(line.lstrip()[1:].strip(), width, more, more).split("\n")
+        else:
+            out.append(f"{indent}{line}")
+    return out
+
+
+def _config_blocks(console: Console, blocks: tuple[HostConfig, ...], width: int) -> None:
+    if not blocks:
+        return
+    console.print(
+        Text("configuration per host (the changes above, merged)", style="bold underline")
+    )
+    for b in blocks:
+        _print_lines(console, _fill(f"{b.host}: {b.versions}", width, "  ", ""), "bold")
+        for part in (b.sshd_config, b.client_config, b.systemd):
+            if not part:
+                continue
+            for line in _config_lines(part, "    ", width):
+                console.print(cell(line, style="cyan"), soft_wrap=True)
+            console.print()
 
 
 _STYLE = {
@@ -96,79 +174,107 @@ def _tops(pairs: tuple[tuple[str, int], ...]) -> str:
     return visible(", ".join(f"{v} ({n})" for v, n in pairs))
 
 
-def _cause_table(title: str, causes: tuple[CauseCount, ...]) -> Table:
+def _cause_table(title: str, causes: tuple[CauseCount, ...], width: int = 100) -> Table:
+    # Narrow terminals lose the least useful columns first instead of folding words.
+    clients, users = width >= 72, width >= 96
+    shown = 2 if width >= 140 else 1
     t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", expand=False)
-    t.add_column("family")
-    t.add_column("cause")
-    t.add_column("conns", justify="right")
-    t.add_column("top clients")
-    t.add_column("top users")
+    t.add_column("family", no_wrap=True)
+    t.add_column("cause", no_wrap=True)
+    t.add_column("conns", justify="right", no_wrap=True)
+    if clients:
+        t.add_column("top client", no_wrap=True)
+    if users:
+        t.add_column("top user", no_wrap=True)
     for c in causes:
         # The cause id repeats its family; show only the part after the slash.
-        t.add_row(
+        row = [
             cell(c.family, style=_style(c.family)),
             cell(c.cause.split("/", 1)[-1]),
-            str(c.count),
-            Text(_tops(c.top_ips[:2])),
-            Text(_tops(c.top_users[:2])),
-        )
+            Text(str(c.count)),
+        ]
+        if clients:
+            row.append(Text(_tops(c.top_ips[:shown])))
+        if users:
+            row.append(Text(_tops(c.top_users[:shown])))
+        t.add_row(*row)
     return t
 
 
-def _host(console: Console, h: HostReport) -> None:
+def _host(console: Console, h: HostReport, width: int, summary: bool) -> None:
     abnormal = sum(n for f, n in h.families.items() if f in ABNORMAL)
     share = f"{100 * abnormal / h.connections:.0f}%" if h.connections else "-"
     if h.connections:
-        summary = (
+        text = (
             f"{h.connections} connections, {h.authenticated} authenticated, "
             f"{share} ended abnormally"
         )
     else:
-        summary = f"no inbound connections; {h.outbound_count} outbound"
-    console.print(cell(f"host {h.host}:", style="bold"), Text(summary))
+        text = f"no inbound connections; {h.outbound_count} outbound"
+    console.print(cell(f"host {h.host}:", style="bold"), Text(text))
     if h.causes:
-        console.print(_cause_table("how connections ended", h.causes))
+        console.print(_cause_table("how connections ended", h.causes, width))
+        if summary:
+            console.print()
+            return
         _durations(console, h)
         console.print("evidence (one line per cause):")
         for c in h.causes:
             if c.evidence:
-                console.print(
-                    cell(f"  [{c.cause}] {c.evidence.source}:{c.evidence.line}", style="dim"),
-                    highlight=False,
-                )
-                console.print(cell(f"    {c.evidence.text}"), highlight=False, soft_wrap=True)
+                e = c.evidence
+                line = cell(f"  {c.cause}: ", style="dim")
+                line.append(cell(f"{e.source}:{e.line} {e.text}"))
+                console.print(line, highlight=False, soft_wrap=True)
     if h.outbound:
-        console.print(_cause_table("outbound ssh (this host as a client)", h.outbound))
-    _timeline(console, h, 72)
+        console.print(_cause_table("outbound ssh (this host as a client)", h.outbound, width))
+    _timeline(console, h, _timeline_cells(width))
     console.print()
 
 
-def _sources(console: Console, sources: tuple[SourceInfo, ...]) -> None:
+def _sources(console: Console, sources: tuple[SourceInfo, ...], width: int = 100) -> None:
+    # At 60-80 columns the two middle counts go; lines and unmatched stay.
+    cols = ["source", "reader", "lines", "ssh lines", "matched", "unmatched", "note"]
+    if width < 90:
+        cols = [c for c in cols if c not in ("ssh lines", "matched")]
     t = Table(title="sources read", box=box.SIMPLE_HEAD, title_justify="left")
-    for col in ("source", "reader", "lines", "ssh lines", "matched", "unmatched", "note"):
-        t.add_column(
-            col,
-            justify="right" if col in ("lines", "ssh lines", "matched", "unmatched") else "left",
-        )
+    for col in cols:
+        numeric = col in ("lines", "ssh lines", "matched", "unmatched")
+        t.add_column(col, justify="right" if numeric else "left", no_wrap=numeric)
     for s in sources:
         if s.error:
             note = cell(f"ERROR: {s.error}" + (f" ({s.hint})" if s.hint else ""), style="red")
         else:
             note = cell(s.note or "")
-        t.add_row(
-            cell(s.path),
-            cell(s.reader),
-            str(s.lines),
-            str(s.ssh_lines),
-            str(s.matched),
-            str(s.unmatched),
-            note,
-        )
+        cells: dict[str, Text] = {
+            "source": cell(s.path),
+            "reader": cell(s.reader),
+            "lines": Text(str(s.lines)),
+            "ssh lines": Text(str(s.ssh_lines)),
+            "matched": Text(str(s.matched)),
+            "unmatched": Text(str(s.unmatched)),
+            "note": note,
+        }
+        t.add_row(*(cells[c] for c in cols))
     console.print(t)
 
 
-def render(report: Report, *, color: bool = False, width: int = 100) -> str:
-    """The whole report as terminal text."""
+def select(report: Report, layout: Layout) -> tuple[tuple[HostReport, ...], tuple[Advice, ...]]:
+    """The hosts and advice items a layout shows (``--host``, ``--top``)."""
+    hosts, items = report.hosts, report.advice
+    if layout.hosts:
+        wanted = set(layout.hosts)
+        hosts = tuple(h for h in hosts if h.host in wanted)
+        items = tuple(a for a in items if wanted & set(a.hosts or (a.host,)))
+    if layout.top is not None:
+        items = items[: layout.top]
+    return hosts, items
+
+
+def render(
+    report: Report, *, color: bool = False, width: int = 100, layout: Layout | None = None
+) -> str:
+    """The whole report as terminal text, ``width`` columns at most, no trailing spaces."""
+    layout = layout or Layout()
     buf = io.StringIO()
     console = Console(
         file=buf,
@@ -180,8 +286,10 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
         emoji=False,
         soft_wrap=False,
     )
-    n = sum(h.connections for h in report.hosts)
-    console.print(Text(f"logsleuth: {n} connections on {len(report.hosts)} host(s)", style="bold"))
+    hosts, advice = select(report, layout)
+    n = sum(h.connections for h in hosts)
+    plural = "" if len(hosts) == 1 else "s"
+    console.print(Text(f"logsleuth: {n} connections on {len(hosts)} host{plural}", style="bold"))
     if not report.hosts:
         read = [s for s in report.sources if not s.error]
         if not read:
@@ -196,14 +304,15 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
             )
     console.print()
     if report.hosts:
-        _advice(console, report.advice)
-    if report.findings:
-        console.print(Text("findings across connections", style="bold underline"))
-        for f in report.findings:
-            console.print(cell(f"  [{f.host}] {f.rule}: {f.summary}"), soft_wrap=True)
-        console.print()
-    for h in report.hosts:
-        _host(console, h)
+        total = len(select(report, Layout(hosts=layout.hosts))[1])
+        _advice(console, advice, width, layout.summary, total)
+    if not layout.summary:
+        shown = {h for a in advice for h in (a.hosts or (a.host,))}
+        _config_blocks(console, tuple(b for b in report.config if b.host in shown), width)
+    for h in hosts:
+        _host(console, h, width, layout.summary)
+    if layout.summary:
+        return _tidy(buf.getvalue())
     total_ssh = sum(s.ssh_lines for s in report.sources)
     console.print(
         Text(f"unmatched ssh lines: {report.unmatched_count} of {total_ssh}", style="bold")
@@ -211,21 +320,26 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
     for u in report.unmatched[:10]:
         console.print(cell(f"  {u.count:>6}  {u.shape}"), highlight=False, soft_wrap=True)
     console.print()
-    _sources(console, report.sources)
+    _sources(console, report.sources, width)
     seen = {f for h in report.hosts for f in h.families}
     matched = sum(s.matched for s in report.sources)
     cover = f"{100 * matched / total_ssh:.1f}%" if total_ssh else "-"
+    families = ", ".join(f for f in (*FAMILIES, "open") if f in seen)
     console.print(
         Text(
-            f"coverage: {matched} of {total_ssh} ssh lines classified ({cover}); "
-            f"families seen: " + ", ".join(f for f in (*FAMILIES, "open") if f in seen),
+            _fill(
+                f"coverage: {matched} of {total_ssh} ssh lines classified ({cover}); "
+                f"families seen: {families}",
+                width,
+                "",
+            ),
             style="dim",
         ),
         soft_wrap=True,
     )
     if report.coverage is not None:
         _runs(console, report.coverage)
-    return buf.getvalue()
+    return _tidy(buf.getvalue())
 
 
 def _when(ts: datetime | None) -> str:
@@ -252,3 +366,8 @@ def _runs(console: Console, c: Coverage) -> None:
             ),
             soft_wrap=True,
         )
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces (rich pads table cells and blank lines to the width)."""
+    return "\n".join(line.rstrip() for line in text.split("\n"))

@@ -1,5 +1,6 @@
--- Failed authentication per host and address: connections, attempts, users tried.
-SELECT host, client_ip, count(*) AS connections, sum(failures) AS attempts,
+-- Failed authentication per host and address: connections, attempts (a connection
+-- refused at once, e.g. for an invalid user, is one attempt), users tried.
+SELECT host, client_ip, count(*) AS connections, sum(greatest(failures, 1)) AS attempts,
        count(DISTINCT "user") AS users, min(start) AS first, max(coalesce("end", start)) AS last,
        first(decisive ORDER BY start, id) AS evidence
 FROM connections

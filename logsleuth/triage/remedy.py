@@ -242,7 +242,15 @@ def _values(fd: Finding, w: Wording) -> tuple[dict[str, str], list[str], Entry]:
     vals["startups_basis"] = why
     entry = w.entry(fd.cause, _flags(fd, w, fields, path))
     if entry.scan is not None and entry.scan.snippet:
-        scan_vals = {"host": vals["host_pattern"], "keepalive_s": str(interval), "start": start}
+        full = str(max(100, 2 * int(start))) if start.isdigit() else "100"
+        scan_vals = {
+            "host": vals["host_pattern"],
+            "keepalive_s": str(interval),
+            "start": start,
+            "rate": "30",
+            "full": full,
+            "grace_s": "30",
+        }
         vals["scan_snippet"] = entry.scan.snippet.format(**scan_vals)
     return vals, v.notes, entry
 

@@ -16,7 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from logsleuth.advice import Template, load_templates
+from logsleuth.advice import AdviceEntry as Template
+from logsleuth.advice import load_templates
 from logsleuth.catalogue import builtin_dir
 from logsleuth.errors import CatalogueError
 from logsleuth.families import FAMILIES
@@ -41,7 +42,7 @@ PHRASE_PARAMS = frozenset(
 #: Variant flags an entry's ``when`` may name.
 FLAGS = frozenset({"client-too-old", "offered", "windows-path"})
 #: Values triage gives to a template of scan's advice.
-SCAN_PARAMS = frozenset({"host", "keepalive_s", "start"})
+SCAN_PARAMS = frozenset({"host", "keepalive_s", "start", "rate", "full", "grace_s"})
 _PHRASES = frozenset(
     {"keepalive_none", "keepalive_short", "keepalive_long", "probes", "no_error", "unsafe"}
 )

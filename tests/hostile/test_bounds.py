@@ -146,6 +146,11 @@ def test_triage_reads_a_bounded_amount(tmp_path):
 def test_sshd_config_reads_a_bounded_amount(tmp_path):
     good = tmp_path / "auth.log"
     good.write_text(GOOD)
+    # An endless device is read up to the bound, then refused: it holds no sshd keyword.
     r = _run(["scan", str(good), "--year", "2026", "--sshd-config", "/dev/zero", "-f", "json"])
+    assert r.returncode == 2 and "no sshd_config keyword" in r.stderr, r.stderr
+    big = tmp_path / "sshd_config"
+    big.write_bytes(b"ClientAliveInterval 60\n" + b"#" * (5 << 20))
+    r = _run(["scan", str(good), "--year", "2026", "--sshd-config", str(big), "-f", "json"])
     assert r.returncode == 0, r.stderr
     assert "the rest ignored" in r.stdout

@@ -152,7 +152,7 @@ _OK = {"causes": ["unknown/x"], "summary": "s", "explanation": "e", "remedy": "r
         ({**_OK, "causes": ["nonsense/x"]}, "known family"),
         ({**_OK, "when": "sometimes"}, "unknown flag 'sometimes'"),
         ({**_OK, "scan": "no-such-advice"}, "has no entry 'no-such-advice'"),
-        ({**_OK, "scan": "client-path"}, "needs values"),
+        ({**_OK, "scan": "silence-window"}, "needs values"),
         ({**_OK, "confirm": ""}, "confirm is empty"),
         ({**_OK, "colour": "red"}, "unknown keys"),
     ],
@@ -188,7 +188,9 @@ def test_server_settings_come_from_scans_advice_file():
     )
     (r,) = triage_text(text)
     assert r.cause == "server-limit/maxstartups"
-    expected = scan["maxstartups"].snippet.format(host="HOST", start="20")
+    expected = scan["maxstartups"].snippet.format(
+        host="HOST", start="20", rate="30", full="100", grace_s="30"
+    )
     assert expected in r.remedy_snippet
     (drop,) = triage_text("client_loop: send disconnect: Broken pipe\n")
     assert scan["path-idle-limit"].snippet.format(host="HOST", keepalive_s=60) in (
