@@ -188,6 +188,8 @@ def _ingest_into(
         journal_files=journal_files,
         reader=reader,
     )
+    if facts is None:
+        facts = FactCollector(cat, advice_catalogue().facts)
     run = IngestRun(
         store,
         cat,
@@ -272,8 +274,17 @@ def _report_from(
         store.connection_pages(),
         coverage,
         first_run,
-        facts=facts.facts() if facts is not None else None,
+        facts=(facts or _stored_facts(store)).facts(),
     )
+
+
+def _stored_facts(store: Store) -> FactCollector:
+    """The host facts the runs into this store gathered (empty when none were saved)."""
+    facts = FactCollector(load_catalogue(), advice_catalogue().facts)
+    saved = store.facts_state()
+    if saved is not None:
+        facts.restore_state(saved)
+    return facts
 
 
 @contextmanager

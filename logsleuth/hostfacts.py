@@ -8,10 +8,12 @@ stream by, next to the sessionizer, and passed to the report as frozen values.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from logsleuth.catalogue import Catalogue
 from logsleuth.model import Event, Evidence, Record
@@ -238,6 +240,25 @@ class FactCollector:
             acc.throttled += int(count)
             acc.running = 0
 
+    # -- state kept between incremental runs -------------------------------------------
+    def export_state(self) -> bytes:
+        """What was gathered so far, as JSON: the next run of an incremental ingest
+        continues from it, so a stored report knows what a scan of everything knows."""
+        hosts = {host: _acc_to_json(acc) for host, acc in self._hosts.items()}
+        return json.dumps({"version": 1, "hosts": hosts}, sort_keys=True).encode()
+
+    def restore_state(self, data: bytes) -> None:
+        """Continue from ``export_state``'s output (state of another format is ignored:
+        the facts are then gathered from the new lines only)."""
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            return
+        if not isinstance(doc, dict) or doc.get("version") != 1:
+            return
+        for host, item in doc.get("hosts", {}).items():
+            self._hosts[host] = _acc_from_json(item)
+
     def facts(self) -> dict[str, HostFacts]:
         """Everything gathered, per host."""
         out = {}
@@ -267,3 +288,57 @@ class FactCollector:
                 tuple(sorted(a.reboots, key=lambda t: t[0])),
             )
         return out
+
+
+def _version_json(v: Version | None) -> list[int] | None:
+    return list(v) if v is not None else None
+
+
+def _version_of(v: Any) -> Version | None:
+    return (int(v[0]), int(v[1])) if v else None
+
+
+def _ev_json(e: Evidence | None) -> list[object] | None:
+    return [e.source, e.line, e.text] if e is not None else None
+
+
+def _ev_of(v: Any) -> Evidence | None:
+    return Evidence(str(v[0]), int(v[1]), str(v[2])) if v else None
+
+
+def _acc_to_json(a: _Acc) -> dict[str, object]:
+    return {
+        "lo": _version_json(a.lo),
+        "lo_why": a.lo_why,
+        "hi": _version_json(a.hi),
+        "hi_why": a.hi_why,
+        "systemd": a.systemd,
+        "peak": a.peak,
+        "peak_at": a.peak_at.isoformat() if a.peak_at else None,
+        "peak_ev": _ev_json(a.peak_ev),
+        "throttled": a.throttled,
+        "unlogged": a.unlogged,
+        "running": a.running,
+        "reboots": [[ts.isoformat(), _ev_json(ev)] for ts, ev in a.reboots],
+    }
+
+
+def _acc_from_json(d: Any) -> _Acc:
+    return _Acc(
+        lo=_version_of(d.get("lo")),
+        lo_why=str(d.get("lo_why", "")),
+        hi=_version_of(d.get("hi")),
+        hi_why=str(d.get("hi_why", "")),
+        systemd=bool(d.get("systemd")),
+        peak=d.get("peak"),
+        peak_at=datetime.fromisoformat(d["peak_at"]) if d.get("peak_at") else None,
+        peak_ev=_ev_of(d.get("peak_ev")),
+        throttled=int(d.get("throttled", 0)),
+        unlogged=int(d.get("unlogged", 0)),
+        running=int(d.get("running", 0)),
+        reboots=[
+            (datetime.fromisoformat(ts), ev)
+            for ts, raw in d.get("reboots", [])
+            if (ev := _ev_of(raw)) is not None
+        ],
+    )

@@ -125,8 +125,12 @@ class IngestRun:
         self.infos: list[SourceInfo] = []
         self.lines = self.ssh = self.stored = 0
         self._batch: list[Connection] = []
-        # What each host's own lines say about it (release, systemd, sshd's counts).
+        # What each host's own lines say about it (release, systemd, sshd's counts),
+        # continued from what earlier runs into this store gathered.
         self.facts, self.progress = facts, progress
+        saved_facts = store.facts_state()
+        if facts is not None and saved_facts is not None:
+            facts.restore_state(saved_facts)
 
     # -- planning ---------------------------------------------------------------------
     def _match(self, state: FileState, taken: set[int]) -> Position | None:
@@ -417,6 +421,8 @@ class IngestRun:
         self.store.save_positions(list(self.positions.values()), run)
         state = dump_state(self.sess)
         self.store.save_live_state(state, run)
+        if self.facts is not None:
+            self.store.save_facts_state(self.facts.export_state(), run)
         if self.whole_lines:  # a database that outlives the run: queries see open ones too
             self.store.save_open_connections(
                 [with_stable_id(c) for c in load_state(state, self._fresh()).finish()]

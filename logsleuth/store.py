@@ -341,6 +341,18 @@ class Store:
         rows = self.con.execute("SELECT state FROM live_state ORDER BY run DESC LIMIT 1").fetchall()
         return bytes(rows[0][0]) if rows else None
 
+    def facts_state(self) -> bytes | None:
+        """The host facts saved by the last run, if any."""
+        rows = self.con.execute(
+            "SELECT state FROM facts_state ORDER BY run DESC LIMIT 1"
+        ).fetchall()
+        return bytes(rows[0][0]) if rows else None
+
+    def save_facts_state(self, state: bytes, run: int) -> None:
+        """Replace the saved host facts with this run's."""
+        self.con.execute("DELETE FROM facts_state")
+        self.con.execute("INSERT INTO facts_state VALUES (?, ?)", [run, state])
+
     def save_live_state(self, state: bytes, run: int) -> None:
         """Replace the sessionizer state."""
         self.con.execute("DELETE FROM live_state")

@@ -55,6 +55,9 @@ COMMENT ON COLUMN sources."offset" IS 'Bytes of the (decompressed) content read 
 COMMENT ON COLUMN sources.lines IS 'Lines read so far (the next line''s number is one more).';
 COMMENT ON COLUMN sources."cursor" IS 'Journal cursor of the last entry read (journals only).';
 COMMENT ON COLUMN sources.run IS 'The run that last read it.';
+COMMENT ON TABLE facts_state IS 'What each host''s own lines said about it so far (OpenSSH release range, systemd, sshd''s drop counters, reboots), so advice from a stored report matches a scan.';
+COMMENT ON COLUMN facts_state.run IS 'The run that saved it.';
+COMMENT ON COLUMN facts_state.state IS 'The facts, as JSON (read back only by logsleuth).';
 COMMENT ON TABLE live_state IS 'The sessionizer''s open connections at the end of the last run, so a connection can span runs.';
 COMMENT ON COLUMN live_state.run IS 'The run that saved it.';
 COMMENT ON COLUMN live_state.state IS 'The state, serialized (read back only by logsleuth).';

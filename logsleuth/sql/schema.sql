@@ -49,6 +49,11 @@ CREATE TABLE IF NOT EXISTS live_state (
     state BLOB
 );
 
+CREATE TABLE IF NOT EXISTS facts_state (
+    run   INTEGER,
+    state BLOB
+);
+
 CREATE TABLE IF NOT EXISTS unmatched (
     run     INTEGER,
     shape   VARCHAR,

@@ -63,6 +63,36 @@ def test_gated_option_follows_each_hosts_release(tmp_path):
     assert "before 9.8: a ban tool" in unknown
 
 
+def test_host_facts_learned_in_one_ingest_hold_in_later_reports(tmp_path):
+    # Run 1 shows the host's release (sshd-session => 9.8+); run 2 only brings the
+    # password guessing. The stored report must gate the option as a scan of all does.
+    first = Log()
+    verbose_session(first, 0, "new", 100, 101, "192.0.2.5", 40000, "al", "clean", 60)
+    path = first.write(tmp_path / "auth.log")
+    db = str(tmp_path / "state.duckdb")
+    api.ingest([str(path)], db=db, year=2026)
+    both = Log()
+    verbose_session(both, 0, "new", 100, 101, "192.0.2.5", 40000, "al", "clean", 60)
+    guessing(both, "new", 12, 1000)
+    both.write(path)
+    api.ingest([str(path)], db=db, year=2026)
+    with api.open_report(db) as stored:
+        snippet = block(stored, "new").sshd_config or ""
+    assert "\nPerSourcePenalties authfail:30s" in snippet
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    assert block(scan(both, whole), "new").sshd_config == snippet
+    # near case: a store that never saw the release keeps the option commented out
+    other = tmp_path / "other.log"
+    only = Log()
+    guessing(only, "new", 12, 1000)
+    only.write(other)
+    db2 = str(tmp_path / "other.duckdb")
+    api.ingest([str(other)], db=db2, year=2026)
+    with api.open_report(db2) as unknown:
+        assert "# OpenSSH 9.8+ only" in (block(unknown, "new").sshd_config or "")
+
+
 def _stopped(log: Log, systemd: bool) -> None:
     info_session(log, 100, "h", 92, 93, "192.0.2.9", 41004, "hal", "pam-only", 400)
     if systemd:
