@@ -20,6 +20,7 @@ from logsleuth.model import Connection, Record
 from logsleuth.readers import READERS, ReadOptions
 from logsleuth.readers.sources import expand
 from logsleuth.readers.syslog_header import parse_line
+from logsleuth.renderers import render
 from logsleuth.sessionize import sessionize
 from tests import invariants
 from tests.test_corpora import CAT, CORPORA, FILES, YEAR, corpus_lines
@@ -143,3 +144,6 @@ def test_an_empty_window_says_what_the_file_covers() -> None:
         "0 of 168 ssh lines fall in --since 2020-01-01 00:00:00 UTC "
         "(the file covers 2018-08-08 21:43:43 UTC to 2018-08-09 02:31:26 UTC)"
     )
+    text = render(r, "text")
+    assert "no ssh lines fall in the chosen window" in text
+    assert "no ssh lines in the sources read" not in text

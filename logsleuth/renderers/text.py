@@ -294,6 +294,15 @@ def render(
         read = [s for s in report.sources if not s.error]
         if not read:
             console.print(Text("nothing was read: see the errors below", style="red"))
+        elif sum(s.ssh_lines for s in read) == 0 and any(
+            s.note and " ssh lines fall in " in s.note for s in read
+        ):
+            console.print(
+                Text(
+                    "no ssh lines fall in the chosen window: the sources below say what they cover",
+                    style="yellow",
+                )
+            )
         elif sum(s.ssh_lines for s in read) == 0:
             console.print(
                 Text(
