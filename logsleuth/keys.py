@@ -21,7 +21,7 @@ def stable_id(c: Connection) -> int:
     """The connection's stable id."""
     first = c.evidence[0].text if c.evidence else ""
     key = "\x1f".join(
-        (c.host, c.direction, first, c.client_ip or "", str(c.client_port or ""))
+        (c.host, c.direction, first, c.client_ip or c.remote_host or "", str(c.client_port or ""))
     ).encode("utf-8", "surrogatepass")
     digest = hashlib.blake2b(key, digest_size=8).digest()
     return int.from_bytes(digest, "big") >> (64 - ID_BITS)

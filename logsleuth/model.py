@@ -109,6 +109,9 @@ class Connection:
     """The line that decided the family (None when it was inferred)."""
     direction: str = "inbound"
     """``inbound`` (to this host's sshd) or ``outbound`` (this host's ssh client, ``ssh -y``)."""
+    remote_host: str | None = None
+    """Outbound: the server the client connected to (a name or an address, as its lines
+    give it); None for inbound connections, whose peer is ``client_ip``."""
 
     @property
     def duration_s(self) -> float | None:

@@ -684,7 +684,7 @@ class Sessionizer:
         conn = Connection(
             id=self._next_id,
             host=c.host,
-            client_ip=c.ip,
+            client_ip=None if c.outbound else c.ip,
             client_port=int(c.port) if c.port and c.port.isdigit() else None,
             user=c.user,
             authenticated=c.authenticated,
@@ -698,6 +698,7 @@ class Sessionizer:
             pids=tuple(c.pids),
             failures=c.failures,
             note=note,
+            remote_host=c.ip if c.outbound else None,
             direction="outbound" if c.outbound else "inbound",
             decisive=evidence_of(decisive) if decisive is not None else None,
         )

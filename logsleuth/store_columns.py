@@ -55,6 +55,7 @@ CONNECTION_COLUMNS: tuple[Column, ...] = (
     Column("direction", "VARCHAR", lambda c: c.direction, _same),
     Column("client_ip", "VARCHAR", lambda c: c.client_ip, _same),
     Column("client_port", "INTEGER", lambda c: c.client_port, _same),
+    Column("remote_host", "VARCHAR", lambda c: c.remote_host, _same),
     Column("user", "VARCHAR", lambda c: c.user, _same),
     Column("authenticated", "BOOLEAN", lambda c: c.authenticated, bool),
     Column("method", "VARCHAR", lambda c: c.method, _same),

@@ -42,6 +42,7 @@ def connection_dict(c: Connection) -> dict[str, Any]:
         "direction": c.direction,
         "client_ip": c.client_ip,
         "client_port": c.client_port,
+        "remote_host": c.remote_host,
         "user": c.user,
         "authenticated": c.authenticated,
         "method": c.method,

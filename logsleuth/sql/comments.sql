@@ -4,7 +4,8 @@ COMMENT ON TABLE connections IS 'One row per TCP connection to (inbound) or from
 COMMENT ON COLUMN connections.id IS 'Stable connection id (the same in every run and report); what findings and advice reference.';
 COMMENT ON COLUMN connections.host IS 'Host name from the log header (the server for inbound, the client machine for outbound).';
 COMMENT ON COLUMN connections.direction IS '`inbound` (to this host''s sshd) or `outbound` (this host''s ssh client).';
-COMMENT ON COLUMN connections.client_ip IS 'Client address for inbound connections; the server named on the client''s lines for outbound ones.';
+COMMENT ON COLUMN connections.client_ip IS 'Client address of an inbound connection (an IP address, never a name); NULL for outbound ones.';
+COMMENT ON COLUMN connections.remote_host IS 'Outbound: the server the client connected to, as its lines name it; NULL for inbound ones.';
 COMMENT ON COLUMN connections.client_port IS 'Client TCP port, when a line gave it.';
 COMMENT ON COLUMN connections."user" IS 'User name tried or logged in, as written in the log (attacker-controlled for failed logins).';
 COMMENT ON COLUMN connections.authenticated IS 'Whether authentication succeeded.';
