@@ -280,7 +280,8 @@ def _report_from(
 
 def _stored_facts(store: Store) -> FactCollector:
     """The host facts the runs into this store gathered (empty when none were saved)."""
-    facts = FactCollector(load_catalogue(), advice_catalogue().facts)
+    # Restoring and summing up needs no catalogue: a report does not load one.
+    facts = FactCollector(None, advice_catalogue().facts)
     saved = store.facts_state()
     if saved is not None:
         facts.restore_state(saved)

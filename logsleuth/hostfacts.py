@@ -168,9 +168,11 @@ class FactRules:
 class FactCollector:
     """Fed every record and every classified ssh event; returns facts per host."""
 
-    def __init__(self, cat: Catalogue, rules: FactRules) -> None:
-        self._ranges = {p.id: catalogue_range(p.versions) for p in cat}
-        self._names = {p.id: p.name for p in cat}
+    def __init__(self, cat: Catalogue | None, rules: FactRules) -> None:
+        """``cat``: the catalogue the events were classified with; None for a collector
+        that only restores stored facts (``restore_state`` then ``facts``)."""
+        self._ranges = {p.id: catalogue_range(p.versions) for p in cat or ()}
+        self._names = {p.id: p.name for p in cat or ()}
         self._rules = rules
         self._hosts: dict[str, _Acc] = {}
 
