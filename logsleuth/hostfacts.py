@@ -148,8 +148,7 @@ class _Acc:
 
 def _evidence(r: Record) -> Evidence:
     prog = f"{r.program}[{r.pid}]" if r.pid is not None else r.program
-    stamp = r.ts.isoformat().replace("+00:00", "Z") if r.ts else "-"
-    return Evidence(r.source, r.line, f"{stamp} {r.host or '-'} {prog}: {r.message}")
+    return Evidence(r.source, r.line, f"{r.shown_stamp} {r.host or '-'} {prog}: {r.message}")
 
 
 @dataclass(frozen=True, slots=True)

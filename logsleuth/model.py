@@ -44,6 +44,18 @@ class Record:
     """Syslog priority (0-7) when the source records it."""
     flaws: tuple[str, ...] = ()
     """Values left out because they were out of range (``pid``, ``time``, ``port``...)."""
+    stamp: str | None = None
+    """The time stamp as the source wrote it (``Nov 30 03:10:02``,
+    ``2026-11-30T03:10:02.123456+01:00``, journalctl's own stamp), shown in evidence lines;
+    for journal entries, which hold no written stamp, the time with its zone
+    (``2026-11-30 02:10:02.123456 UTC``). None when the source gave none."""
+
+    @property
+    def shown_stamp(self) -> str:
+        """The stamp evidence lines show: as written, else the UTC time, else ``-``."""
+        if self.stamp:
+            return self.stamp
+        return self.ts.isoformat().replace("+00:00", "Z") if self.ts is not None else "-"
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,9 +75,8 @@ def evidence_of(ev: Event) -> Evidence:
     """The cited form of an event's line."""
     r = ev.record
     prog = f"{r.program}[{r.pid}]" if r.pid is not None else r.program
-    stamp = r.ts.isoformat().replace("+00:00", "Z") if r.ts else "-"
     host = r.host or "-"
-    return Evidence(r.source, r.line, f"{stamp} {host} {prog}: {r.message}")
+    return Evidence(r.source, r.line, f"{r.shown_stamp} {host} {prog}: {r.message}")
 
 
 @lru_cache(maxsize=65536)
@@ -749,7 +748,7 @@ class EventState(TypedDict):
     """An event as plain data: its record's fields and its classification."""
 
     record: list[Any]
-    """ts (ISO 8601 or None), host, program, pid, message, source, line, repeat."""
+    """ts (ISO 8601 or None), host, program, pid, message, source, line, repeat, stamp."""
     pattern_id: str | None
     family: str | None
     cause: str | None
@@ -819,7 +818,10 @@ def _event_state(ev: Event | None) -> EventState | None:
         return None
     r = ev.record
     return {
-        "record": [_t(r.ts), r.host, r.program, r.pid, r.message, r.source, r.line, r.repeat],
+        "record": [
+            *(_t(r.ts), r.host, r.program, r.pid, r.message, r.source, r.line, r.repeat),
+            r.stamp,
+        ],
         "pattern_id": ev.pattern_id,
         "family": ev.family,
         "cause": ev.cause,
@@ -835,8 +837,11 @@ def _event_state(ev: Event | None) -> EventState | None:
 def _event_from(s: EventState | None) -> Event | None:
     if s is None:
         return None
-    ts, host, program, pid, message, source, line, repeat = s["record"]
-    rec = Record(_dt(ts), host, program, pid, message, source, line, repeat)
+    # A state saved before the written stamp was kept has 8 items.
+    ts, host, program, pid, message, source, line, repeat, *stamp = s["record"]
+    rec = Record(
+        _dt(ts), host, program, pid, message, source, line, repeat, stamp=next(iter(stamp), None)
+    )
     pattern = PatternId(s["pattern_id"]) if s["pattern_id"] is not None else None
     return Event(
         rec,

@@ -39,7 +39,16 @@ class BootWatch:
             f"-- Boot {boot_id} --",
             record.source,
             record.line,
+            stamp=record.stamp,
         )
+
+
+def journal_stamp(ts: datetime | None) -> str | None:
+    """How a journal entry's time is shown: a journal holds no written stamp, so its UTC
+    time with the zone named (``2026-11-30 02:10:02.123456 UTC``)."""
+    if ts is None:
+        return None
+    return f"{ts:%Y-%m-%d %H:%M:%S}.{ts.microsecond:06d} UTC"
 
 
 def parse_zone(name: str) -> tzinfo:

@@ -29,7 +29,7 @@ from typing import IO, BinaryIO, cast
 from logsleuth.errors import SourceError
 from logsleuth.limits import MAX_PID, MAX_USEC, MIN_USEC, bounded_int
 from logsleuth.model import Record
-from logsleuth.readers.base import BootWatch, ReadOptions
+from logsleuth.readers.base import BootWatch, ReadOptions, journal_stamp
 
 #: SYSLOG_IDENTIFIER values of sshd's processes (OpenSSH <= 9.7, >= 9.8, >= 10.0, old PAM).
 SSHD_IDENTIFIERS = ("sshd", "sshd-session", "sshd-auth", "sshd(pam_unix)")
@@ -153,8 +153,9 @@ def entry_record(
     if "\x00" in message:
         message = message.replace("\x00", "")
     forged = forged_by(fields)
+    ts = usec_to_datetime(usec) if usec is not None else None
     return Record(
-        ts=usec_to_datetime(usec) if usec is not None else None,
+        ts=ts,
         host=fields.get("_HOSTNAME") or None,
         program=fields.get("SYSLOG_IDENTIFIER") or fields.get("_COMM") or "",
         pid=pid,
@@ -164,6 +165,7 @@ def entry_record(
         cursor=cursor,
         priority=_int(fields.get("PRIORITY")),
         flaws=(forged,) if forged else (),
+        stamp=journal_stamp(ts),
     )
 
 

@@ -26,7 +26,7 @@ from typing import Any, cast
 from logsleuth.errors import SourceError
 from logsleuth.limits import MAX_PID, MAX_USEC, MIN_USEC, bounded_int
 from logsleuth.model import Record
-from logsleuth.readers.base import BootWatch, ReadOptions
+from logsleuth.readers.base import BootWatch, ReadOptions, journal_stamp
 from logsleuth.readers.journal_export import (
     NO_SSHD_ENTRIES,
     RECORD_FIELDS,
@@ -271,8 +271,9 @@ def _binding_record(raw: dict[str, Any], usec: int, cursor: str, source: str, li
         if (v := _first(get(k))) is not None
     }
     forged = forged_by(trusted)
+    ts = usec_to_datetime(usec) if MIN_USEC <= usec < MAX_USEC else None
     return Record(
-        ts=usec_to_datetime(usec) if MIN_USEC <= usec < MAX_USEC else None,
+        ts=ts,
         host=host.decode("utf-8", "replace") if host else None,
         program=program.decode("utf-8", "replace"),
         pid=bounded_int(pid.decode("ascii", "replace"), MAX_PID) if pid else None,
@@ -282,6 +283,7 @@ def _binding_record(raw: dict[str, Any], usec: int, cursor: str, source: str, li
         cursor=cursor,
         priority=int(priority) if priority and priority.isdigit() and len(priority) < 3 else None,
         flaws=(forged,) if forged else (),
+        stamp=journal_stamp(ts),
     )
 
 

@@ -94,14 +94,15 @@ class MacLogReader:
                     path,
                     lineno,
                     priority=_SEVERITY.get(m.group("type")),
+                    stamp=m.group("ts"),
                 )
                 continue
             f = parse_fields(text, datetime.now().year, clock)  # --style syslog: full dates
             if f is None:
                 yield Record(None, None, "", None, text, path, lineno)
                 continue
-            ts, host, prog, pid, msg, priority, _ = f
-            yield Record(ts, host, prog, pid, msg, path, lineno, priority=priority)
+            ts, host, prog, pid, msg, priority, _, stamp = f
+            yield Record(ts, host, prog, pid, msg, path, lineno, priority=priority, stamp=stamp)
 
 
 def _time(text: str, clock: LocalClock) -> datetime | None:

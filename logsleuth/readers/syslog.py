@@ -346,7 +346,8 @@ class SyslogReader:
         repeat = bounded_int(m.group("n"), MAX_REPEAT)
         if repeat is None and flaws is not None:
             flaws.append("repeat count")
-        return replace(last, ts=ts or last.ts, line=lineno, repeat=repeat or 1)
+        stamp = text[m.start("mon") : m.end("time")]
+        return replace(last, ts=ts or last.ts, line=lineno, repeat=repeat or 1, stamp=stamp)
 
 
 _DAY = timedelta(days=1)
@@ -466,7 +467,7 @@ def read_syslog_lines(
         if f is None:
             rec = SyslogReader._unframed(text, path, lineno, last, year, clock, flaws)
         else:
-            ts, host, prog, pid, msg, priority, yearless = f
+            ts, host, prog, pid, msg, priority, yearless, stamp = f
             if yearless:
                 if ts is None or ts < floor:
                     moved = False
@@ -491,7 +492,9 @@ def read_syslog_lines(
                     repeat, msg = bounded_int(m.group(1), MAX_REPEAT) or 1, m.group(2)
                     if repeat == 1 and m.group(1) != "1":
                         flaws.append("repeat count")
-            rec = Record(ts, host, prog, pid, msg, path, lineno, repeat, priority=priority)
+            rec = Record(
+                ts, host, prog, pid, msg, path, lineno, repeat, priority=priority, stamp=stamp
+            )
             last = rec
         if flaws:  # values out of range were left out: say so
             rec = replace(rec, flaws=tuple(flaws))

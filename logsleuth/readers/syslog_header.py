@@ -91,6 +91,8 @@ class Header:
     """Severity (0-7) when the line carries a numeric priority."""
     yearless: bool = False
     """True when the time stamp had no year (the caller's year was used)."""
+    stamp: str | None = None
+    """The time stamp as written (``Nov 30 03:10:02``, ``2026-11-30T03:10:02+01:00``)."""
 
 
 _SECONDS = tuple(timedelta(seconds=i) for i in range(61))  # 60: a leap second
@@ -191,9 +193,10 @@ def local_to_utc(
     return clock.to_utc(year, month, day, int(hms[0:2]), int(hms[3:5]), int(hms[6:8]), us)
 
 
-# A parsed line as a plain tuple: (ts, host, program, pid, message, priority, yearless).
-# The reader uses this form directly; building a Header per line would double the cost.
-Fields = tuple[datetime | None, str | None, str, int | None, str, int | None, bool]
+# A parsed line as a plain tuple: (ts, host, program, pid, message, priority, yearless,
+# stamp as written). The reader uses this form directly; building a Header per line would
+# double the cost.
+Fields = tuple[datetime | None, str | None, str, int | None, str, int | None, bool, str | None]
 
 
 def _pid(text: str | None, flaws: list[str] | None) -> int | None:
@@ -213,7 +216,7 @@ def _in_range(f: Fields, flaws: list[str] | None) -> Fields:
         return f
     if flaws is not None:
         flaws.append("time")
-    return (None, f[1], f[2], f[3], f[4], f[5], f[6])
+    return (None, f[1], f[2], f[3], f[4], f[5], f[6], f[7])
 
 
 def parse_fields(
@@ -230,7 +233,16 @@ def parse_fields(
         f = _FAST3164.match(line)
         if f is not None and line[:3] in MONTHS and not f.group(5).startswith("[ID "):
             stamp, host, prog, pid, msg = f.groups()
-            fields = (clock.stamp(year, stamp), host, prog, _pid(pid, flaws), msg, None, True)
+            fields: Fields = (
+                clock.stamp(year, stamp),
+                host,
+                prog,
+                _pid(pid, flaws),
+                msg,
+                None,
+                True,
+                stamp,
+            )
             return _in_range(fields, flaws)
     elif "0" <= first <= "9":
         f = _FAST3339.match(line)
@@ -242,7 +254,7 @@ def parse_fields(
                 ts = None
                 if flaws is not None:
                     flaws.append("time")
-            return _in_range((ts, host, prog, _pid(pid, flaws), msg, None, False), flaws)
+            return _in_range((ts, host, prog, _pid(pid, flaws), msg, None, False, iso), flaws)
     priority: int | None = None
     if first == "<":
         if line.startswith("1 ", line.find(">") + 1):
@@ -266,6 +278,7 @@ def parse_fields(
         if frac is not None and ts is not None:
             ts = ts.replace(microsecond=int((frac[1:] + "00000")[:6]))
         yearless = explicit is None
+        written = line[m.start(1) : max(m.end(1), m.end(4), m.end(5))]  # with .frac and year
     elif "0" <= first <= "9":
         m = _RFC3339.match(line)
         if m is None:
@@ -273,11 +286,13 @@ def parse_fields(
         iso, bsd, host, bhost, prog, pid, msg = m.groups()
         ts = parse_iso(iso, clock)
         yearless = False
+        written = iso
     else:
         return None
     if bsd is not None:
         priority = _bsd_severity(bsd)
-    return _in_range((ts, host or bhost, prog, _pid(pid, flaws), msg, priority, yearless), flaws)
+    fields = (ts, host or bhost, prog, _pid(pid, flaws), msg, priority, yearless, written)
+    return _in_range(fields, flaws)
 
 
 _SEVERITIES = {
@@ -323,6 +338,7 @@ def _fields_5424(m: re.Match[str], clock: LocalClock, flaws: list[str] | None) -
         msg,
         int(m.group("pri")) & 7,
         False,
+        None if ts_text == "-" else ts_text,
     )
 
 
