@@ -61,6 +61,7 @@ RECORDS = pa.schema(
         ("message", pa.string()),
         ("repeat", pa.int32()),
         ("priority", pa.int32()),
+        ("stamp", pa.string()),
     ]
 )
 CONNECTIONS = pa.schema(
@@ -146,6 +147,7 @@ def read_sources(batches: Iterator[pa.RecordBatch], year: int | None) -> Iterato
                         "message": rec.message,
                         "repeat": rec.repeat,
                         "priority": rec.priority,
+                        "stamp": rec.stamp,
                     }
                 )
                 if len(rows) >= 50_000:
@@ -194,7 +196,7 @@ def sessionize_host(table: pa.Table, patterns: tuple[str, ...] = ()) -> pa.Table
         ts = r["ts"].replace(tzinfo=UTC) if r["ts"] is not None else None
         rec = Record(
             ts, r["host"] or None, r["program"], r["pid"], r["message"], r["source"], r["line"],
-            r["repeat"], priority=r["priority"],
+            r["repeat"], priority=r["priority"], stamp=r["stamp"],
         )  # fmt: skip
         if rec.program in HOST_PROGRAMS:  # reboots and boot markers end what they killed
             host_ev = classify_host_record(rec, cat)
