@@ -6,6 +6,9 @@ carries its own samples and near-misses, which :func:`validate` checks at load t
 
 from __future__ import annotations
 
+import importlib
+import os
+import re
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -138,34 +141,136 @@ class Pattern:
 
 def literal_prefix(pattern: str) -> str:
     """The literal text every match of an anchored regex starts with ("" if none)."""
-    if not pattern.startswith("^"):
-        return ""
-    out: list[str] = []
-    i = 1
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern) and not pattern[i + 1].isalnum():
-            out.append(pattern[i + 1])
-            i += 2
+    return os.path.commonprefix(list(literal_prefixes(pattern)))
+
+
+# The parser behind the standard library's ``re``: it turns a regex into a tree whose
+# literal parts can be read off (what every match must start with, or contain).
+_SRE: Any = importlib.import_module("re._parser")
+_SRE_C: Any = importlib.import_module("re._constants")
+MAX_PREFIXES = 64
+"""An entry with more alternative prefixes than this is dispatched on their common part."""
+MAX_CLASS = 4
+"""A character class of up to this many plain characters is expanded into alternatives."""
+
+
+def _extend(starts: list[str], items: Any) -> tuple[list[str], bool]:
+    """Extend each of ``starts`` by what a parsed sequence must begin with.
+
+    Returns the prefixes and whether they may still grow (the sequence was all literal).
+    """
+    c = _SRE_C
+    for op, av in items:
+        if len(starts) > MAX_PREFIXES:
+            return [os.path.commonprefix(starts)], False
+        if op is c.AT:
+            if av is c.AT_BEGINNING or av is c.AT_BEGINNING_STRING:
+                continue
+            return starts, False
+        if op is c.LITERAL:
+            starts = [s + chr(av) for s in starts]
             continue
-        if c in ".^$*+?{}[]|()\\":
-            # A quantifier makes the character before it optional.
-            if c in "*?{" and out:
-                out.pop()
-            break
-        out.append(c)
-        i += 1
-    return "".join(out)
+        if op is c.IN and 0 < len(av) <= MAX_CLASS and all(o is c.LITERAL for o, _ in av):
+            starts = [s + chr(ch) for s in starts for _, ch in av]
+        elif op is c.SUBPATTERN and not av[1] and not av[2]:
+            starts, open_ = _extend(starts, av[3])
+            if not open_:
+                return starts, False
+            continue
+        elif op is c.BRANCH:
+            out: list[str] = []
+            all_open = True
+            for alt in av[1]:
+                got, open_ = _extend(starts, alt)
+                out += got
+                all_open = all_open and open_
+            starts = out
+            if not all_open:
+                return starts, False
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            low, high, sub = av
+            if low == 0:
+                if high == 1:  # optional: with it or without it
+                    got, open_ = _extend(starts, sub)
+                    if open_:
+                        starts = got + starts
+                        continue
+                    return got + starts, False
+                return starts, False
+            got, open_ = _extend(starts, sub)
+            return got, open_ and low == high == 1
+        else:
+            return starts, False
+    return starts, True
 
 
-def _first_word(pattern: str) -> str | None:
-    """The literal first word of an anchored regex, for dispatch; None if not literal."""
-    word, space, _ = literal_prefix(pattern).partition(" ")
-    return word if space and word else None
+def literal_prefixes(pattern: str) -> tuple[str, ...]:
+    """Every match of ``pattern`` starts with one of these (("",) when nothing is known).
+
+    Read off the parsed regex: literal characters, groups, alternatives, optional parts
+    and small character classes; anything else ends the prefix.
+    """
+    try:
+        parsed = _SRE.parse(pattern)
+    except Exception:  # noqa: BLE001 (the loader reports regexes that do not compile)
+        return ("",)
+    if parsed.state.flags & (_SRE_C.SRE_FLAG_IGNORECASE | _SRE_C.SRE_FLAG_VERBOSE):
+        return ("",)
+    starts, _ = _extend([""], list(parsed))
+    if len(starts) > MAX_PREFIXES:
+        starts = [os.path.commonprefix(starts)]
+    # A prefix that extends another adds nothing to a startswith() test.
+    uniq = sorted(set(starts))
+    kept = [s for s in uniq if not any(s != o and s.startswith(o) for o in uniq)]
+    return tuple(kept) or ("",)
+
+
+def required_text(pattern: str) -> str:
+    """The longest literal run every match of ``pattern`` contains ("" when none)."""
+    try:
+        parsed = _SRE.parse(pattern)
+    except Exception:  # noqa: BLE001
+        return ""
+    if parsed.state.flags & (_SRE_C.SRE_FLAG_IGNORECASE | _SRE_C.SRE_FLAG_VERBOSE):
+        return ""
+    best, run = "", ""
+    for op, av in parsed:
+        if op is _SRE_C.LITERAL:
+            run += chr(av)
+            best = max(best, run, key=len)
+        else:
+            run = ""
+    return best
+
+
+DISPATCH_KEY = 8
+"""Characters of a message body that select its candidate entries."""
+MAX_DISPATCH = 8192
+"""Distinct keys remembered per side (beyond that, candidates are computed per line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """An entry as the dispatcher tries it: cheap tests first, then the regex."""
+
+    pattern: Pattern
+    prefixes: tuple[str, ...]
+    """A matching body starts with one of these (("",): no test)."""
+    required: str
+    """A matching body contains this ("" : no test)."""
+    fullmatch: Any
+    """The regex compiled with the standard library's ``re`` (faster than ``regex``)."""
 
 
 class Catalogue:
-    """The loaded, validated catalogue, with fast matching by first word."""
+    """The loaded, validated catalogue, with fast matching by literal prefix.
+
+    The result of :meth:`match` is defined by :meth:`match_plain`: the first entry in
+    catalogue order (precedence, then id) whose regex fully matches, entries restricted to
+    levels after all others. :meth:`match` gets the same answer faster: the first
+    :data:`DISPATCH_KEY` characters of a body select the entries whose literal prefixes
+    (read off their regexes at load) allow it, in catalogue order.
+    """
 
     def __init__(self, patterns: Iterable[Pattern]) -> None:
         self.patterns: list[Pattern] = sorted(patterns, key=lambda p: (-p.precedence, p.id))
@@ -173,12 +278,11 @@ class Catalogue:
         for p in self.patterns:
             for alias in p.aliases:
                 self._by_id.setdefault(PatternId(alias), p)
-        self._index: dict[str, dict[str, list[tuple[Pattern, str]]]] = {}
-        self._generic: dict[str, list[tuple[Pattern, str]]] = {}
+        self._ordered: dict[str, list[_Candidate]] = {}
+        self._dispatch: dict[str, dict[str, tuple[_Candidate, ...]]] = {}
         self._by_level: dict[tuple[str, str], list[Pattern]] = {}
         for side in SIDES:
-            index: dict[str, list[tuple[Pattern, str]]] = {}
-            generic: list[tuple[Pattern, str]] = []
+            ordered: list[_Candidate] = []
             for p in self.patterns:
                 if p.side != side:
                     continue
@@ -186,15 +290,9 @@ class Catalogue:
                     for level in p.levels:
                         self._by_level.setdefault((side, level), []).append(p)
                     continue
-                word = _first_word(p.regex)
-                entry = (p, literal_prefix(p.regex))
-                if word is None:
-                    generic.append(entry)
-                else:
-                    index.setdefault(word, []).append(entry)
-            # Entries without a literal first word are tried after the indexed ones.
-            self._index[side] = index
-            self._generic[side] = generic
+                ordered.append(_candidate(p))
+            self._ordered[side] = ordered
+            self._dispatch[side] = {}
 
     def __iter__(self) -> Iterator[Pattern]:
         return iter(self.patterns)
@@ -206,13 +304,26 @@ class Catalogue:
         """The entry with this id (or alias), if any."""
         return self._by_id.get(PatternId(pid))
 
+    def _for_key(self, key: str, side: str) -> tuple[_Candidate, ...]:
+        """The entries (in catalogue order) that a body starting with ``key`` may match."""
+        table = self._dispatch[side]
+        found = table.get(key)
+        if found is None:
+            found = tuple(
+                c
+                for c in self._ordered[side]
+                if any(s.startswith(key) or key.startswith(s) for s in c.prefixes)
+            )
+            if len(table) < MAX_DISPATCH:
+                table[key] = found
+        return found
+
     def candidates(self, body: str, side: str = "server") -> list[Pattern]:
-        """Entries that could match this body, most specific first."""
-        word = body.split(" ", 1)[0]
+        """Entries that could match this body, in the order they are tried."""
         return [
-            p
-            for p, prefix in self._index[side].get(word, []) + self._generic[side]
-            if body.startswith(prefix)
+            c.pattern
+            for c in self._for_key(body[:DISPATCH_KEY], side)
+            if body.startswith(c.prefixes) and c.required in body
         ]
 
     def match(
@@ -221,24 +332,43 @@ class Catalogue:
         """The first entry that fully matches the message body, with its fields.
 
         ``level`` is the level :func:`split_envelope` took off the message; entries
-        restricted to levels are tried only for it, after all the others.
+        restricted to levels are tried only for it, after all the others. Same result as
+        :meth:`match_plain`.
         """
-        for p, prefix in self._index[side].get(body.split(" ", 1)[0], ()):
-            if body.startswith(prefix):
-                fields = p.match(body)
-                if fields is not None:
-                    return p, fields
-        for p, prefix in self._generic[side]:
-            # The literal prefix is a cheap test that skips most regexes.
-            if body.startswith(prefix):
-                fields = p.match(body)
-                if fields is not None:
-                    return p, fields
+        key = body[:DISPATCH_KEY]
+        cands = self._dispatch[side].get(key)
+        if cands is None:
+            cands = self._for_key(key, side)
+        for c in cands:
+            if body.startswith(c.prefixes) and c.required in body:
+                m = c.fullmatch(body)
+                if m is not None:
+                    return c.pattern, {k: v for k, v in m.groupdict().items() if v}
         if level is not None:
             for p in self._by_level.get((side, level), ()):
                 fields = p.match(body)
                 if fields is not None:
                     return p, fields
+        return None
+
+    def match_plain(
+        self, body: str, side: str = "server", level: str | None = None
+    ) -> tuple[Pattern, dict[str, str]] | None:
+        """:meth:`match` the plain way: every entry in catalogue order, no shortcuts.
+
+        The reference the dispatcher is checked against (same result, slower).
+        """
+        for p in self.patterns:
+            if p.side == side and not p.levels:
+                fields = p.match(body)
+                if fields is not None:
+                    return p, fields
+        if level is not None:
+            for p in self.patterns:
+                if p.side == side and level in p.levels:
+                    fields = p.match(body)
+                    if fields is not None:
+                        return p, fields
         return None
 
     def match_all(self, body: str, side: str = "server", level: str | None = None) -> list[Pattern]:
@@ -248,6 +378,14 @@ class Catalogue:
             for p in self.patterns
             if p.side == side and (not p.levels or level in p.levels) and p.match(body) is not None
         ]
+
+
+def _candidate(p: Pattern) -> _Candidate:
+    try:
+        fullmatch = re.compile(p.regex).fullmatch
+    except (re.error, OverflowError):  # valid for `regex` only: keep its compiled form
+        fullmatch = p.compiled.fullmatch
+    return _Candidate(p, literal_prefixes(p.regex), required_text(p.regex), fullmatch)
 
 
 def builtin_dir() -> Path:
