@@ -348,6 +348,7 @@ def open_scan(
     tz: str | None = None,
     db: str = ":memory:",
     progress: Callable[[str, int], None] | None = None,
+    plain: bool = False,
 ) -> Iterator[Report]:
     """Scan = ingest into an in-memory store, then report: one path.
 
@@ -356,6 +357,8 @@ def open_scan(
     is still read and sessionized, so a connection is whole. ``db``: a database file to
     keep instead (written as one run that reads every source whole). ``progress(source,
     lines)`` is called now and then while reading, and with ``lines=-1`` when done.
+    ``plain``: the reference path (every header through the general parser, every message
+    tried against each catalogue entry in order): the same report, slower.
     """
     zone = parse_zone(tz) if tz else None
     cat = catalogue or load_catalogue(patterns_dirs)
@@ -370,7 +373,7 @@ def open_scan(
             paths,
             cat=cat,
             settings=settings,
-            options=ReadOptions(year=year, tz=zone),
+            options=ReadOptions(year=year, tz=zone, plain=plain),
             journal=journal,
             journal_dirs=journal_dirs,
             journal_files=journal_files,
@@ -407,6 +410,7 @@ def scan(
     tz: str | None = None,
     db: str = ":memory:",
     progress: Callable[[str, int], None] | None = None,
+    plain: bool = False,
 ) -> Report:
     """Read the sources, classify and sessionize their ssh lines, and build the report.
 
@@ -429,5 +433,6 @@ def scan(
         tz=tz,
         db=db,
         progress=progress,
+        plain=plain,
     ) as rep:
         return replace(rep, connections=tuple(rep.connections))

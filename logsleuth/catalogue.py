@@ -78,15 +78,22 @@ _LEVEL_RE = regex.compile(r"^(error|fatal|debug[123]): ")
 _PHASE_RE = regex.compile(r" \[(preauth|postauth)\]$")
 
 
+_LEVELS = tuple(f"{level}: " for level in ("error", "fatal", "debug1", "debug2", "debug3"))
+_PHASES = (" [preauth]", " [postauth]")
+
+
 def split_envelope(message: str) -> tuple[str | None, str, str | None]:
     """Split ``error: body [preauth]`` into (level, body, phase)."""
     level = phase = None
-    m = _LEVEL_RE.match(message)
-    if m:
-        level, message = m.group(1), message[m.end() :]
-    m = _PHASE_RE.search(message)
-    if m:
-        phase, message = m.group(1), message[: m.start()]
+    if message.startswith(_LEVELS):
+        level, _, message = message.partition(": ")
+    if message.endswith(_PHASES):
+        message, _, tail = message.rpartition(" [")
+        phase = tail[:-1]
+    elif message.endswith("]\n"):  # `$` also matches before a final newline
+        m = _PHASE_RE.search(message)
+        if m:
+            phase, message = m.group(1), message[: m.start()]
     return level, message.rstrip(), phase
 
 

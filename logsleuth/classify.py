@@ -25,13 +25,20 @@ def is_ssh(record: Record) -> bool:
     return record.program in SSH_PROGRAMS
 
 
-def classify_record(record: Record, catalogue: Catalogue, side: str = "server") -> Event:
-    """Classify one ssh record; an unmatched one becomes an event with no pattern."""
+def classify_record(
+    record: Record, catalogue: Catalogue, side: str = "server", plain: bool = False
+) -> Event:
+    """Classify one ssh record; an unmatched one becomes an event with no pattern.
+
+    ``plain``: try every catalogue entry in order (:meth:`Catalogue.match_plain`), the
+    reference the dispatcher is tested against; the same event either way.
+    """
     if len(record.message) > MAX_MESSAGE:
         # Longer than any line sshd writes: not sshd's, and regexes stay linear-time.
         return Event(record, None, None, None, None, 0, {})
     level, body, phase = split_envelope(record.message)
-    hit = catalogue.match(body, side, level)
+    match = catalogue.match_plain if plain else catalogue.match
+    hit = match(body, side, level)
     if hit is None:
         return Event(record, None, None, None, None, 0, {}, level, phase)
     p, fields = hit
@@ -71,14 +78,14 @@ def shape_of(message: str) -> str:
     return message[:200]
 
 
-def classify_host_record(record: Record, catalogue: Catalogue) -> Event | None:
+def classify_host_record(record: Record, catalogue: Catalogue, plain: bool = False) -> Event | None:
     """A host-lifecycle event (reboot, power-off, boot marker), or None for other lines.
 
     A boot marker is one whatever its text; a logind line only when a catalogue entry of
-    role ``host`` matches it.
+    role ``host`` matches it. ``plain``: as for :func:`classify_record`.
     """
     _, body, _ = split_envelope(record.message)
-    hit = catalogue.match(body, "server")
+    hit = catalogue.match_plain(body, "server") if plain else catalogue.match(body, "server")
     if hit is not None and hit[0].role == "host":
         p, fields = hit
         return Event(record, p.id, p.family, p.cause, p.role, p.priority, fields)

@@ -271,6 +271,7 @@ class IngestRun:
         cat, sess, unmatched = self.cat, self.sess, self.unmatched
         facts, progress = self.facts, self.progress
         journal = src.reader.startswith("journal")
+        plain = self.options.plain
         try:
             if not plan.skip:
                 recs, tail = self._records(plan, counter)
@@ -290,7 +291,7 @@ class IngestRun:
                         progress(src.path, lines)
                     prog = rec.program
                     if prog in HOST_PROGRAMS:  # reboots and boot markers end what they killed
-                        host_ev = classify_host_record(rec, cat)
+                        host_ev = classify_host_record(rec, cat, plain)
                         if host_ev is not None:
                             self._emit(sess.feed(host_ev))
                         if facts is not None:
@@ -308,7 +309,7 @@ class IngestRun:
                         last = ts if last is None or ts > last else last
                     if facts is not None and journal:
                         facts.source(rec.host, src.reader)
-                    ev = classify_record(rec, cat, "client" if client else "server")
+                    ev = classify_record(rec, cat, "client" if client else "server", plain)
                     if ev.record.flaws is not rec.flaws:
                         flawed += 0 if rec.flaws else 1
                         flaws.update(ev.record.flaws[len(rec.flaws) :])

@@ -517,7 +517,7 @@ class Sessionizer:
             last = c.last or now
             done = c.done_at
             settle = SETTLE
-            if done is not None and self._shutdown_near(c, done) and self._host(c.host).stop:
+            if done is not None and self._host(c.host).stop and self._shutdown_near(c, done):
                 settle = REBOOT_WINDOW  # a boot marker may yet show the stop was a reboot
             if (
                 (done is not None and now - last > settle)

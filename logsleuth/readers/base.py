@@ -74,6 +74,10 @@ class ReadOptions:
     """Skip records after this time."""
     tz: tzinfo | None = None
     """Zone of times written without an offset (``--tz``); None: this machine's zone."""
+    plain: bool = False
+    """Take the plain path: every header through the general expressions, every message
+    tried against the catalogue entries in order. Same records and events, slower: the
+    reference the fast paths are tested against."""
 
 
 class Reader(Protocol):

@@ -20,10 +20,17 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, BinaryIO, Protocol
 
 from logsleuth.errors import SourceError
-from logsleuth.limits import MAX_REPEAT, bounded_int
+from logsleuth.limits import MAX_REPEAT, MAX_TIME, MIN_TIME, bounded_int
 from logsleuth.model import Record
 from logsleuth.readers.base import ReadOptions
-from logsleuth.readers.syslog_header import MONTHS, LocalClock, local_to_utc, parse_fields
+from logsleuth.readers.syslog_header import (
+    _FAST3164,
+    MONTHS,
+    LocalClock,
+    _pid,
+    local_to_utc,
+    parse_fields,
+)
 
 CHUNK = 1 << 18
 """Bytes read (and at most decompressed) per step."""
@@ -457,45 +464,72 @@ def read_syslog_lines(
     started = False
     last: Record | None = None
     flaws: list[str] = []
+    fast = not options.plain
+    # The everyday shape (`Mmm dd HH:MM:SS host prog[pid]: msg`) is parsed here, inline,
+    # with one expression; the same second's stamp gives the same time without a lookup.
+    fast_match = _FAST3164.match
+    last_stamp: str | None = None
+    last_year = year
+    last_ts: datetime | None = None
     for lineno, raw in enumerate(lines, 1):
         if b"\x00" in raw:
             raw = raw.replace(b"\x00", b"")
         text = raw.decode("utf-8", "replace")
         if text.endswith("\r"):
             text = text.rstrip("\r")
-        f = parse_fields(text, year, clock, flaws)
-        if f is None:
-            rec = SyslogReader._unframed(text, path, lineno, last, year, clock, flaws)
+        m = fast_match(text) if fast and text[:3] in MONTHS else None
+        if m is not None and not m.group(5).startswith("[ID "):
+            stamp, host, prog, pid_text, msg = m.groups()
+            # \d also matches other scripts' digits, which are no pid: the general path.
+            pid = int(pid_text) if len(pid_text) < 10 and pid_text.isascii() else None
+            if pid is None:
+                pid = _pid(pid_text, flaws)
+            if stamp == last_stamp and year == last_year:
+                ts = last_ts
+            else:
+                ts = clock.stamp(year, stamp)
+                if ts is not None and not (MIN_TIME <= ts < MAX_TIME):
+                    flaws.append("time")
+                    ts = None
+                last_stamp, last_year, last_ts = (stamp, year, ts) if ts else (None, year, None)
+            priority: int | None = None
+            yearless = True
         else:
+            f = parse_fields(text, year, clock, flaws, not fast)
+            if f is None:
+                rec = SyslogReader._unframed(text, path, lineno, last, year, clock, flaws)
+                if flaws:  # values out of range were left out: say so
+                    rec = replace(rec, flaws=tuple(flaws))
+                    flaws.clear()
+                yield rec
+                continue
             ts, host, prog, pid, msg, priority, yearless, stamp = f
-            if yearless:
-                if ts is None or ts < floor:
-                    moved = False
-                    if not started:
-                        first = guess.first_year(text, clock)
-                        if first != year:
-                            year, ts = first, _stamp(text, first, clock)
-                        started = moved = ts is not None
-                    elif ts is not None and ts < floor - _WEEK:
-                        # The dates went back by more than a week: the year ended.
-                        later = _stamp(text, year + 1, clock)
-                        if later is not None:
-                            year, ts, moved = year + 1, later, True
-                    if moved and ts is not None:
-                        floor, ceiling = ts - _DAY, ts + _DAY
-                elif ts > ceiling:
+        if yearless:
+            if ts is None or ts < floor:
+                moved = False
+                if not started:
+                    first = guess.first_year(text, clock)
+                    if first != year:
+                        year, ts = first, _stamp(text, first, clock)
+                    started = moved = ts is not None
+                elif ts is not None and ts < floor - _WEEK:
+                    # The dates went back by more than a week: the year ended.
+                    later = _stamp(text, year + 1, clock)
+                    if later is not None:
+                        year, ts, moved = year + 1, later, True
+                if moved and ts is not None:
                     floor, ceiling = ts - _DAY, ts + _DAY
-            repeat = 1
-            if msg.startswith("message repeated "):
-                m = _REPEATED.match(msg)
-                if m:
-                    repeat, msg = bounded_int(m.group(1), MAX_REPEAT) or 1, m.group(2)
-                    if repeat == 1 and m.group(1) != "1":
-                        flaws.append("repeat count")
-            rec = Record(
-                ts, host, prog, pid, msg, path, lineno, repeat, priority=priority, stamp=stamp
-            )
-            last = rec
+            elif ts > ceiling:
+                floor, ceiling = ts - _DAY, ts + _DAY
+        repeat = 1
+        if msg.startswith("message repeated "):
+            rm = _REPEATED.match(msg)
+            if rm:
+                repeat, msg = bounded_int(rm.group(1), MAX_REPEAT) or 1, rm.group(2)
+                if repeat == 1 and rm.group(1) != "1":
+                    flaws.append("repeat count")
+        rec = Record(ts, host, prog, pid, msg, path, lineno, repeat, None, priority, (), stamp)
+        last = rec
         if flaws:  # values out of range were left out: say so
             rec = replace(rec, flaws=tuple(flaws))
             flaws.clear()
