@@ -269,6 +269,10 @@ class _Candidate:
     """The regex compiled with the standard library's ``re`` (faster than ``regex``)."""
 
 
+_Try = tuple[tuple[str, ...], str, Any, Pattern]
+"""A :class:`_Candidate` as the dispatcher unpacks it: prefixes, required, fullmatch, entry."""
+
+
 class Catalogue:
     """The loaded, validated catalogue, with fast matching by literal prefix.
 
@@ -286,7 +290,7 @@ class Catalogue:
             for alias in p.aliases:
                 self._by_id.setdefault(PatternId(alias), p)
         self._ordered: dict[str, list[_Candidate]] = {}
-        self._dispatch: dict[str, dict[str, tuple[_Candidate, ...]]] = {}
+        self._dispatch: dict[str, dict[str, tuple[_Try, ...]]] = {}
         self._by_level: dict[tuple[str, str], list[Pattern]] = {}
         for side in SIDES:
             ordered: list[_Candidate] = []
@@ -311,13 +315,13 @@ class Catalogue:
         """The entry with this id (or alias), if any."""
         return self._by_id.get(PatternId(pid))
 
-    def _for_key(self, key: str, side: str) -> tuple[_Candidate, ...]:
+    def _for_key(self, key: str, side: str) -> tuple[_Try, ...]:
         """The entries (in catalogue order) that a body starting with ``key`` may match."""
         table = self._dispatch[side]
         found = table.get(key)
         if found is None:
             found = tuple(
-                c
+                (c.prefixes, c.required, c.fullmatch, c.pattern)
                 for c in self._ordered[side]
                 if any(s.startswith(key) or key.startswith(s) for s in c.prefixes)
             )
@@ -328,9 +332,9 @@ class Catalogue:
     def candidates(self, body: str, side: str = "server") -> list[Pattern]:
         """Entries that could match this body, in the order they are tried."""
         return [
-            c.pattern
-            for c in self._for_key(body[:DISPATCH_KEY], side)
-            if body.startswith(c.prefixes) and c.required in body
+            pattern
+            for prefixes, required, _, pattern in self._for_key(body[:DISPATCH_KEY], side)
+            if body.startswith(prefixes) and required in body
         ]
 
     def match(
@@ -346,11 +350,11 @@ class Catalogue:
         cands = self._dispatch[side].get(key)
         if cands is None:
             cands = self._for_key(key, side)
-        for c in cands:
-            if body.startswith(c.prefixes) and c.required in body:
-                m = c.fullmatch(body)
+        for prefixes, required, fullmatch, pattern in cands:
+            if body.startswith(prefixes) and required in body:
+                m = fullmatch(body)
                 if m is not None:
-                    return c.pattern, {k: v for k, v in m.groupdict().items() if v}
+                    return pattern, {k: v for k, v in m.groupdict().items() if v}
         if level is not None:
             for p in self._by_level.get((side, level), ()):
                 fields = p.match(body)

@@ -239,10 +239,10 @@ class Sessionizer:
         )
 
     # -- finding the connection of a line ------------------------------------------
-    def _conn_for(self, ev: Event, host: str) -> _Conn | None:
+    def _conn_for(
+        self, ev: Event, host: str, w: Writer, ip: str | None, port: str | None
+    ) -> _Conn | None:
         r = ev.record
-        w = self._writer(ev)
-        ip, port = self._address(ev, w)
         pid = r.pid
         if pid is not None:
             c = self._procs.get((host, pid))
@@ -331,9 +331,7 @@ class Sessionizer:
         if waiting is not None and waiting.get(pid) is c:
             del waiting[pid]
 
-    def _index(self, c: _Conn, ev: Event) -> None:
-        w = self._writer(ev)
-        ip, port = self._address(ev, w)
+    def _index(self, c: _Conn, ev: Event, ip: str | None, port: str | None) -> None:
         if ip and c.ip is None and not c.outbound:
             c.ip = ip
         if port and c.port is None and c.ip is not None and c.ip == ip and not c.outbound:
@@ -371,9 +369,12 @@ class Sessionizer:
                     self._attach(ended, host, int(pid), r.ts)
             self._apply(ended, ev)
         else:
-            c = self._conn_for(ev, host)
+            # The writer and the address, once per line (the lookup and the join use both).
+            w = self._writer(ev)
+            ip, port = self._address(ev, w)
+            c = self._conn_for(ev, host, w, ip, port)
             if c is not None:
-                self._index(c, ev)
+                self._index(c, ev, ip, port)
                 self._apply(c, ev)
         self._fed += 1
         if self._fed >= self._next_sweep:
