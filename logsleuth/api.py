@@ -200,6 +200,9 @@ def _ingest_into(
         window=window,
         facts=facts,
         progress=progress,
+        # An in-memory scan reports and forgets: only a database that outlives the run
+        # keeps every line (the report never reads them).
+        events=store.path != ":memory:",
     )
     record = run.run(sources, errors)
     return IngestResult(record, tuple(run.infos))

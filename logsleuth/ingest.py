@@ -28,6 +28,7 @@ from logsleuth.classify import (
     shape_of,
 )
 from logsleuth.errors import SourceError
+from logsleuth.event_rows import EventLog
 from logsleuth.hostfacts import FactCollector
 from logsleuth.keys import with_stable_id
 from logsleuth.limits import MAX_MESSAGE
@@ -108,11 +109,13 @@ class IngestRun:
         window: tuple[datetime | None, datetime | None] = (None, None),
         facts: FactCollector | None = None,
         progress: Callable[[str, int], None] | None = None,
+        events: bool = True,
     ) -> None:
         """``whole_lines``: leave a last line without its newline for the next run (files
         that may still be written); ``follow_rotation``: look for rotated siblings of
         streams not among the sources; ``window``: (since, until) of a report: every line
-        is still sessionized (so connections are whole), the counts are the window's."""
+        is still sessionized (so connections are whole), the counts are the window's;
+        ``events``: keep every ssh line read in the ``events`` table."""
         self.store, self.cat, self.options = store, cat, options
         self.window = window
         self.whole_lines, self.follow_rotation = whole_lines, follow_rotation
@@ -125,6 +128,7 @@ class IngestRun:
         self.infos: list[SourceInfo] = []
         self.lines = self.ssh = self.stored = 0
         self._batch: list[Connection] = []
+        self.events = EventLog(store, self.sess, store.new_run_id()) if events else None
         # What each host's own lines say about it (release, systemd, sshd's counts),
         # continued from what earlier runs into this store gathered.
         self.facts, self.progress = facts, progress
@@ -270,6 +274,7 @@ class IngestRun:
         since, until = self.window
         cat, sess, unmatched = self.cat, self.sess, self.unmatched
         facts, progress = self.facts, self.progress
+        event_log = self.events
         journal = src.reader.startswith("journal")
         plain = self.options.plain
         try:
@@ -326,6 +331,8 @@ class IngestRun:
                         if facts is not None:
                             facts.event(ev)
                         self._emit(sess.feed(ev))
+                    if event_log is not None:
+                        event_log.add(ev, sess.last_conn)
         except SourceError as exc:
             err = exc
         self.lines += lines
@@ -415,6 +422,8 @@ class IngestRun:
         for plan in self._plans(sources):
             self.read(plan)
         self.flush()
+        if self.events is not None:
+            self.events.finish()
         run = self.store.new_run_id()
         for info in self.infos:
             self.store.add_source(info, run)

@@ -28,6 +28,7 @@ from typing import Any, TypedDict
 
 from logsleuth import processes
 from logsleuth.families import OPEN
+from logsleuth.keys import id_of
 from logsleuth.limits import MAX_COUNT
 from logsleuth.model import BOOT_PROGRAM, Connection, Event, Evidence, PatternId, Record
 from logsleuth.processes import Writer, WriterTable
@@ -69,6 +70,22 @@ _SERVER_KINDS = {
     "session/server-start": "start",
 }
 _REBOOT = "server-shutdown/reboot"
+
+
+def connection_id(c: _Conn) -> int:
+    """The stable id (:mod:`logsleuth.keys`) the connection has if it ends as it is now:
+    the id of its Connection once yielded, and of ``finish()`` while it is held."""
+    first = c.evidence[0].text if c.evidence else ""
+    port = int(c.port) if c.port and c.port.isdigit() else None
+    return id_of(
+        c.host, "outbound" if c.outbound else "inbound", first, c.ip or "", str(port or "")
+    )
+
+
+def id_is_final(c: _Conn) -> bool:
+    """Whether :func:`connection_id` can no longer change: its first line is fixed, and
+    the address and port are each set at most once (an outbound connection has none)."""
+    return c.ip is not None and (c.port is not None or c.outbound)
 
 
 def evidence_of(ev: Event) -> Evidence:
@@ -184,6 +201,9 @@ class Sessionizer:
         self._next_id = 1
         self._fed = 0
         self._next_sweep = 2000
+        self.last_conn: _Conn | None = None
+        """The connection the last event fed joined (None: it joined none), for the
+        events table; read it after the ``feed`` generator is exhausted."""
 
     # -- small helpers ------------------------------------------------------------
     def _host(self, name: str) -> _Host:
@@ -351,12 +371,13 @@ class Sessionizer:
         if r.ts is not None and (h.now is None or r.ts > h.now):
             h.now = r.ts
         role = ev.role
+        self.last_conn = None
         if r.program == BOOT_PROGRAM or role == "host":
             yield from self._host_event(host, h, ev, before)
         elif role == "server":
             self._server(host, h, ev, before)
         elif role == "drop":
-            dropped = self._new(host)
+            dropped = self.last_conn = self._new(host)
             dropped.ip, dropped.port = ev.fields.get("ip"), ev.fields.get("port")
             self._apply(dropped, ev)
             yield self._finalize(dropped)
@@ -368,11 +389,12 @@ class Sessionizer:
                 if pid and pid.isdigit():
                     self._attach(ended, host, int(pid), r.ts)
             self._apply(ended, ev)
+            self.last_conn = ended
         else:
             # The writer and the address, once per line (the lookup and the join use both).
             w = self._writer(ev)
             ip, port = self._address(ev, w)
-            c = self._conn_for(ev, host, w, ip, port)
+            c = self.last_conn = self._conn_for(ev, host, w, ip, port)
             if c is not None:
                 self._index(c, ev, ip, port)
                 self._apply(c, ev)
@@ -382,6 +404,14 @@ class Sessionizer:
             # Sweeping costs one pass over the live connections: space sweeps at least
             # that many events apart so the cost per event stays constant.
             self._next_sweep = self._fed + max(2000, len(self._live))
+
+    def is_live(self, c: _Conn) -> bool:
+        """Whether ``c`` may still change (it has not been yielded as a Connection)."""
+        return self._live.get(id(c)) is c
+
+    def live_connections(self) -> list[_Conn]:
+        """The connections held now (those a saved state carries to the next run)."""
+        return list(self._live.values())
 
     def _open_on(self, host: str) -> list[_Conn]:
         return [c for c in self._live.values() if c.host == host and not c.outbound]
@@ -458,6 +488,7 @@ class Sessionizer:
             c.outbound = True
             self._procs[key] = c
             c.pids.append(r.pid or 0)
+        self.last_conn = c
         if ev.fields.get("host") and c.ip is None:
             c.ip = ev.fields["host"]
         elif ev.fields.get("ip") and c.ip is None:

@@ -26,10 +26,15 @@ from logsleuth.store_columns import (
     CONNECTION_COLUMNS,
     CONNECTION_ORDER,
     CONNECTION_TYPES,
+    EVENT_COLUMNS,
+    EVENT_LOAD,
     SELECT_COLUMNS,
+    EventBatch,
     aware,
     connection_row,
     connections_ddl,
+    event_rows,
+    events_ddl,
     naive,
     to_model,
     unload_connection,
@@ -39,7 +44,7 @@ __all__ = ["CONNECTION_COLUMNS", "ConnectionPages", "RunRecord", "Store", "Windo
 
 BATCH = 20_000
 T = TypeVar("T")
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +152,9 @@ class Store:
         return f'"{self._db}".main.{name}'
 
     def _create(self) -> None:
-        self.con.execute(connections_ddl() + connections_ddl("open_connections") + sql("schema"))
+        self.con.execute(
+            connections_ddl() + connections_ddl("open_connections") + events_ddl() + sql("schema")
+        )
         self.con.execute(sql("comments"))
         # open_connections has the columns of connections, and their descriptions.
         for name, comment in self.con.execute(
@@ -230,6 +237,31 @@ class Store:
     def add_connections(self, conns: Iterable[Connection]) -> int:
         """Bulk-insert finished connections."""
         return self._load_ndjson("connections", CONNECTION_TYPES, map(connection_row, conns))
+
+    def add_events(self, batch: EventBatch) -> int:
+        """Bulk-insert a batch of events (through Arrow: a few microseconds a row)."""
+        if not batch.events:
+            return 0
+        import pyarrow as pa  # only runs that keep events pay for the import
+
+        types = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "INTEGER": pa.int32()}
+        types["TIMESTAMP"] = pa.timestamp("us")  # aware times become UTC
+        row = pa.struct([(c.name, types[c.carried or c.sql]) for c in EVENT_COLUMNS])
+        table = pa.RecordBatch.from_struct_array(pa.array(event_rows(batch), type=row))
+        self.con.register("_event_batch", table)
+        try:
+            self.con.execute(f"INSERT INTO events SELECT {EVENT_LOAD} FROM _event_batch")
+        finally:
+            self.con.unregister("_event_batch")
+        return len(batch.events)
+
+    def relink_events(self, moves: Sequence[tuple[int, int]]) -> None:
+        """Give events the final id of a connection whose id changed after they were
+        stored (``(old, new)`` pairs, applied in order)."""
+        for old, new in moves:
+            self.con.execute(
+                "UPDATE events SET connection_id = ? WHERE connection_id = ?", [new, old]
+            )
 
     def new_run_id(self) -> int:
         """The id the next run gets."""

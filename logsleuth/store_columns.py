@@ -1,5 +1,6 @@
-"""The stored form of a connection: one column list that makes the table, the load and
-the unload (no duckdb here; :mod:`logsleuth.store` runs them)."""
+"""The stored form of a connection and of an event: one column list each that makes the
+table and the load (and for connections the unload); no duckdb here, :mod:`logsleuth.store`
+runs them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from logsleuth.model import Connection, Evidence, PatternId
+from logsleuth.model import Connection, Event, Evidence, PatternId
+from logsleuth.sessionize import NO_HOST
 
 
 def naive(ts: datetime | None) -> str | None:
@@ -111,3 +113,101 @@ def to_model(v: Any) -> Any:
     if isinstance(v, dict) and v.keys() == {"source", "line", "text"}:
         return Evidence(v["source"], v["line"], v["text"])
     return v
+
+
+# -- events -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """Events of one run on their way to the ``events`` table, with the ids of the
+    connections they joined (None: none)."""
+
+    run: int
+    events: Sequence[Event]
+    connection_ids: Sequence[int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class EventColumn:
+    """One column of the ``events`` table: its type, and how the batch carries it."""
+
+    name: str
+    sql: str
+    carried: str | None = None
+    """The batch's type when it differs (the load converts it with ``load``)."""
+    load: str | None = None
+    """SQL turning the carried value (the column's name) into the stored one."""
+
+
+#: The one definition of a stored event: one row per ssh line a run read, matched or
+#: not. :func:`event_rows` gives rows in this order.
+EVENT_COLUMNS: tuple[EventColumn, ...] = (
+    EventColumn("run", "INTEGER"),
+    EventColumn("connection_id", "BIGINT"),
+    EventColumn("host", "VARCHAR", load=f"coalesce(host, '{NO_HOST}')"),
+    EventColumn("ts", "TIMESTAMP"),
+    EventColumn("program", "VARCHAR"),
+    EventColumn("pid", "BIGINT"),
+    EventColumn("pattern_id", "VARCHAR"),
+    EventColumn("family", "VARCHAR"),
+    EventColumn("cause", "VARCHAR"),
+    EventColumn("client_ip", "VARCHAR"),
+    EventColumn(
+        "client_port",
+        "INTEGER",
+        carried="VARCHAR",
+        load="CASE WHEN length(client_port) <= 5 AND try_cast(client_port AS INTEGER) "
+        "BETWEEN 0 AND 65535 THEN try_cast(client_port AS INTEGER) END",
+    ),
+    EventColumn("user", "VARCHAR"),
+    EventColumn("repeat", "INTEGER"),
+    EventColumn("source", "VARCHAR"),
+    EventColumn("line", "BIGINT"),
+    EventColumn("message", "VARCHAR"),
+)
+
+
+def event_rows(batch: EventBatch) -> list[tuple[Any, ...]]:
+    """A batch as rows of :data:`EVENT_COLUMNS`, in order (one plain loop: this runs for
+    every ssh line an ingest reads)."""
+    run = batch.run
+    out: list[tuple[Any, ...]] = []
+    append = out.append
+    for e, cid in zip(batch.events, batch.connection_ids, strict=True):
+        r, f = e.record, e.fields
+        append(
+            (
+                run,
+                cid,
+                r.host,
+                r.ts,
+                r.program,
+                r.pid,
+                e.pattern_id,
+                e.family,
+                e.cause,
+                f.get("ip"),
+                f.get("port"),
+                f.get("user"),
+                r.repeat,
+                r.source,
+                r.line,
+                None if e.pattern_id else r.message,  # what no pattern says
+            )
+        )
+    return out
+
+
+def events_ddl(table: str = "events") -> str:
+    """``CREATE TABLE`` for stored events, generated from :data:`EVENT_COLUMNS`."""
+    cols = ",\n    ".join(f'"{c.name}" {c.sql}' for c in EVENT_COLUMNS)
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n    {cols}\n);\n"
+
+
+def _loaded(c: EventColumn) -> str:
+    return f'{c.load} AS "{c.name}"' if c.load else f'"{c.name}"'
+
+
+#: ``INSERT INTO events SELECT <this> FROM <batch>``: the carried columns as stored.
+EVENT_LOAD = ", ".join(map(_loaded, EVENT_COLUMNS))

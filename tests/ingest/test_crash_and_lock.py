@@ -32,6 +32,10 @@ def snapshot(db: Path) -> tuple:
             q('SELECT stream, path, "offset", lines FROM sources ORDER BY stream').fetchall(),
             q("SELECT md5(state::VARCHAR) FROM live_state").fetchall(),
             q("SELECT count(*), sum(lines) FROM run_sources").fetchall(),
+            q(
+                "SELECT count(*), md5(string_agg(concat_ws('|', run, connection_id, source, "
+                "line), ',' ORDER BY source, line)) FROM events"
+            ).fetchall(),
         )
     finally:
         store.close()
@@ -63,8 +67,9 @@ def test_kill_9_mid_run_leaves_the_database_as_before(tmp_path):
     before = snapshot(db)
     with log.open("ab") as fh:
         fh.write(b"".join(LINES[2000:]))
-    # killed after writing connections, and again after writing everything but the commit
-    for when in ("add_connections", "add_run"):
+    # killed after writing connections, after writing events, after moving events of a
+    # connection from the first run to its final id, and after everything but the commit
+    for when in ("add_connections", "add_events", "relink_events", "add_run"):
         assert killed_ingest(log, db, when) == -signal.SIGKILL
         assert snapshot(db) == before, f"killed at {when}: the database changed"
     api.ingest([str(log)], db=str(db), year=2026)
@@ -72,6 +77,13 @@ def test_kill_9_mid_run_leaves_the_database_as_before(tmp_path):
     api.ingest([str(log)], db=str(clean), year=2026)
     resumed, once = api.report(str(db)), api.report(str(clean))
     assert resumed.connections == once.connections
+    events = "SELECT connection_id, source, line FROM events ORDER BY source, line"
+    split, whole = Store(str(db)), Store(str(clean))
+    try:
+        assert split.con.execute(events).fetchall() == whole.con.execute(events).fetchall()
+    finally:
+        split.close()
+        whole.close()
     assert resumed.findings == once.findings and resumed.hosts == once.hosts
 
 
