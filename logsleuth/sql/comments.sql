@@ -26,6 +26,7 @@ COMMENT ON COLUMN events.run IS 'The run that read it (runs.id).';
 COMMENT ON COLUMN events.connection_id IS 'The connection it belongs to (connections.id, or open_connections.id while that one is still open; updated when it settles in a later run); NULL for lines of no connection (listener lines, unmatched lines no connection took).';
 COMMENT ON COLUMN events.host IS 'Host name from the log header (`(unknown host)` when the line had none), as in connections.host.';
 COMMENT ON COLUMN events.ts IS 'When it was logged, UTC; NULL when the line had no readable time.';
+COMMENT ON COLUMN events.stamp IS 'The time stamp as the source wrote it (for journal entries, which hold none, the UTC time with its zone); NULL when the line had none.';
 COMMENT ON COLUMN events.program IS 'Program from the log header (sshd, sshd-session, sshd-auth, sshd(pam_unix), ssh).';
 COMMENT ON COLUMN events.pid IS 'Process id from the log header.';
 COMMENT ON COLUMN events.pattern_id IS 'Catalogue entry that classified the line; NULL: unclassified (see message and the unmatched table).';
