@@ -3,14 +3,15 @@
 Layout under the lake directory (append-only: a run only ever adds files)::
 
     connections/dt=YYYY-MM-DD/host_bucket=NN/run-<run>.parquet   rows sorted by host, start
-    events/dt=YYYY-MM-DD/host_bucket=NN/run-<run>.parquet        (when the store has events)
+    events/dt=YYYY-MM-DD/host_bucket=NN/run-<run>.parquet        rows sorted by host, ts
     runs/dt=YYYY-MM-DD/run-<run>.parquet                         one row per export run
     sources/dt=YYYY-MM-DD/run-<run>.parquet                      what that run had read
     unmatched/dt=YYYY-MM-DD/run-<run>.parquet                    its unmatched shapes
 
-``dt`` is the UTC day a connection started (the run's day for runs, sources and
-unmatched); ``host_bucket`` is CRC-32 of the host name modulo :data:`BUCKETS` (Spark's
-``crc32(host) % 32`` and Python's ``zlib.crc32`` give the same). Every file carries
+``dt`` is the UTC day a connection started or an event was logged (the run's day for
+runs, sources and unmatched, and for rows without a time); ``host_bucket`` is CRC-32 of
+the host name modulo :data:`BUCKETS` (Spark's ``crc32(host) % 32`` and Python's
+``zlib.crc32`` give the same). Every file carries
 ``logsleuth.schema`` and ``logsleuth.run`` in its Parquet key-value metadata. Like
 store.py this module talks to DuckDB; nothing else does.
 """
@@ -29,10 +30,15 @@ import duckdb
 from logsleuth.errors import LogsleuthError, StoreError
 from logsleuth.store import Store
 
-SCHEMA_VERSION = "1"
+#: 2: events (one row per ssh line, the store's ``events`` table) beside connections.
+SCHEMA_VERSION = "2"
 BUCKETS = 32
-#: Tables partitioned by day and host bucket, with the time column their rows sort by.
-HOST_TABLES = {"connections": "start", "events": "ts"}
+#: Tables partitioned by day and host bucket: the time column that gives the day, and
+#: the order of the rows inside each file.
+HOST_TABLES = {
+    "connections": ("start", 't.host, t."start" NULLS FIRST, t.id'),
+    "events": ("ts", "t.host, t.ts NULLS FIRST, t.source, t.line"),
+}
 #: Lake name -> the store's table: what each run read, and its unmatched shapes.
 RUN_TABLES = {"sources": "run_sources", "unmatched": "unmatched"}
 _HIVE = "hive_partitioning = true, hive_types = {'dt': DATE, 'host_bucket': INTEGER}"
@@ -77,12 +83,20 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, run_id: str) -
     return path.stat().st_size
 
 
-def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+def _fingerprint(con: duckdb.DuckDBPyConnection, events: bool) -> str:
     row = con.execute(
         "SELECT count(*), coalesce(md5(string_agg(concat_ws('|', host, direction, start, "
         "\"end\", client_ip, client_port, cause), '\n' ORDER BY host, direction, start, "
         "client_ip, client_port, cause)), '') FROM connections"
     ).fetchone()
+    if events:  # new lines that made no connection still make new data
+        row = (row or ()) + (
+            con.execute(
+                "SELECT count(*), sum(hash(run, source, line, connection_id))::HUGEINT::VARCHAR "
+                "FROM events"
+            ).fetchone()
+            or ()
+        )
     return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
 
 
@@ -110,11 +124,12 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
     run_id = f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     try:
         root.mkdir(parents=True, exist_ok=True)
-        fingerprint = _fingerprint(con)
+        present = _tables(con)
+        fingerprint = _fingerprint(con, "events" in present)
         if _exported(root, fingerprint):
             return ExportResult(run_id, {}, 0, 0, skipped=True)
-        present = _tables(con)
-        hosts = [r[0] for r in con.execute("SELECT DISTINCT host FROM connections").fetchall()]
+        every_host = " UNION ".join(f"SELECT host FROM {t}" for t in HOST_TABLES if t in present)
+        hosts = [r[0] for r in con.execute(every_host).fetchall()]
         con.execute("CREATE OR REPLACE TEMPORARY TABLE _lake_bucket (host VARCHAR, b INTEGER)")
         con.executemany(
             "INSERT INTO _lake_bucket VALUES (?, ?)", [(h, host_bucket(h)) for h in hosts]
@@ -122,7 +137,7 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
         run_day = f"{now:%Y-%m-%d}"
         rows: dict[str, int] = {}
         files = size = 0
-        for table, time_col in HOST_TABLES.items():
+        for table, (time_col, order) in HOST_TABLES.items():
             if table not in present:
                 continue
             day = f"strftime(coalesce(t.\"{time_col}\", TIMESTAMP {_lit(run_day)}), '%Y-%m-%d')"
@@ -133,8 +148,7 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
             for dt, bucket, n in parts:
                 query = (
                     f"SELECT t.* FROM {table} t JOIN _lake_bucket b USING (host) "
-                    f"WHERE {day} = {_lit(dt)} AND b.b = {int(bucket)} "
-                    f'ORDER BY t.host, t."{time_col}" NULLS FIRST'
+                    f"WHERE {day} = {_lit(dt)} AND b.b = {int(bucket)} ORDER BY {order}"
                 )
                 path = (
                     root

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from logsleuth import api
 from logsleuth.cli import app
+from logsleuth.ingest import pending_connections
 from logsleuth.lakestore import BUCKETS, SCHEMA_VERSION, host_bucket
 from logsleuth.renderers import render
 from logsleuth.report import build_report
@@ -91,6 +92,69 @@ def test_layout_is_hive_partitioned_by_day_and_host_bucket(lake):
         f"SELECT * FROM read_parquet('{root}/runs/*/*.parquet', hive_partitioning = true)"
     ).fetchall()
     assert run[0] == result.run_id
+
+
+EVENTS = re.compile(r"events/dt=(\d{4}-\d{2}-\d{2})/host_bucket=(\d{2})/run-([\w-]+)\.parquet")
+
+
+def test_events_are_partitioned_sorted_and_versioned_like_connections(lake):
+    db, root, result = lake
+    paths = files(root, "events")
+    assert paths
+    con = duckdb.connect()
+    for path in paths:
+        m = EVENTS.fullmatch(path.relative_to(root).as_posix())
+        assert m, path
+        dt, bucket, run = m.groups()
+        assert run == result.run_id
+        rows = con.execute(
+            "SELECT host, ts, source, line FROM read_parquet(?, hive_partitioning = false)",
+            [str(path)],
+        ).fetchall()
+        assert rows
+        assert {host_bucket(h) for h, *_ in rows} == {int(bucket)}
+        assert {t.strftime("%Y-%m-%d") for _, t, _, _ in rows if t} <= {dt}
+        keys = [(h, t or datetime.min, s, n) for h, t, s, n in rows]
+        assert keys == sorted(keys), f"{path} not sorted by host and time"
+        meta = dict(
+            con.execute(
+                "SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)", [str(path)]
+            ).fetchall()
+        )
+        assert meta["logsleuth.schema"] == SCHEMA_VERSION == "2"
+        assert meta["logsleuth.run"] == result.run_id
+    lake_rows = con.execute(
+        f"SELECT * EXCLUDE (dt, host_bucket) FROM read_parquet('{root}/events/*/*/*.parquet', "
+        "hive_partitioning = true) ORDER BY source, line"
+    ).fetchall()
+    store = Store(str(db), read_only=True)
+    try:
+        stored = store.con.execute("SELECT * FROM events ORDER BY source, line").fetchall()
+        ssh = store.con.execute("SELECT sum(ssh_lines) FROM run_sources").fetchone()[0]
+    finally:
+        store.close()
+    assert lake_rows == stored and len(stored) == ssh == result.rows["events"]
+    # every linked event's connection is in the same export run, or is one the database
+    # still holds open (a scan's database keeps those only as live state: a report
+    # computes them, the export has no row for them)
+    dangling = {
+        r[0]
+        for r in con.execute(
+            f"SELECT connection_id FROM read_parquet('{root}/events/*/*/*.parquet') e "
+            f"WHERE connection_id IS NOT NULL AND connection_id NOT IN (SELECT id FROM "
+            f"read_parquet('{root}/connections/*/*/*.parquet'))"
+        ).fetchall()
+    }
+    store = Store(str(db), read_only=True)
+    try:
+        held = {c.id for c in pending_connections(store)}
+    finally:
+        store.close()
+    assert dangling <= held
+    (events,) = con.execute(
+        f"SELECT events FROM read_parquet('{root}/runs/*/*.parquet')"
+    ).fetchone()
+    assert events == len(stored)
 
 
 def test_report_over_the_lake_equals_the_report_over_the_database(lake):

@@ -61,3 +61,32 @@ def test_clickhouse_query_in_the_docs(lake):
         assert len(again) == len(rows)
     finally:
         junk.unlink()
+
+
+def test_events_queries_in_the_docs(lake):
+    root, _ = lake
+    section = DOC.split("### Events\n", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    per_pattern, drops = (
+        q.strip().rstrip(";").replace("LAKE", str(root))
+        for q in re.findall(r"```sql\n(.*?)```", section, re.S)
+    )
+    con = duckdb.connect()
+    rows = con.execute(per_pattern).fetchall()
+    store = duckdb.connect(str(root.parent / "ssh.duckdb"), read_only=True)
+    try:
+        expected = store.execute(
+            "SELECT host, coalesce(pattern_id, '(unclassified)') AS pattern, count(*) "
+            "FROM events GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        ssh = store.execute("SELECT sum(ssh_lines) FROM run_sources").fetchone()[0]
+    finally:
+        store.close()
+    assert rows == expected and sum(n for *_, n in rows) == ssh
+    lines = con.execute(drops).fetchall()
+    assert lines
+    ids = {r[1] for r in lines}
+    families = con.execute(
+        f"SELECT DISTINCT family FROM read_parquet('{root}/connections/*/*/*.parquet') "
+        f"WHERE id IN ({', '.join(map(str, ids))})"
+    ).fetchall()
+    assert families == [("network-drop",)]

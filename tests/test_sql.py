@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from logsleuth import api, schema_doc
 from logsleuth.cli import app
+from logsleuth.renderers.safe import has_raw_control
 from logsleuth.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,3 +141,46 @@ def test_control_characters_are_shown_not_sent(tmp_path):
 def test_schema_option_prints_the_page():
     result = run("--schema")
     assert result.exit_code == 0 and result.output == schema_doc.page()
+
+
+EVENTS_QUERY = (
+    "SELECT host, coalesce(pattern_id, '(unclassified)') AS pattern, count(*) AS n "
+    "FROM events GROUP BY ALL ORDER BY host, pattern"
+)
+
+
+def test_events_in_every_format(db):
+    path, report = db
+    out = {
+        f: run("--db", str(path), "-f", f, EVENTS_QUERY)
+        for f in ("text", "csv", "json", "markdown")
+    }
+    assert all(r.exit_code == 0 for r in out.values()), {f: r.output for f, r in out.items()}
+    docs = json.loads(out["json"].output)
+    rows = list(csv.DictReader(io.StringIO(out["csv"].output)))
+    md = [line for line in out["markdown"].output.splitlines() if line.startswith("| ")][1:]
+    text = out["text"].output.splitlines()
+    assert len(docs) == len(rows) == len(md) == len(text) - 3 > 0
+    assert text[-1] == f"({len(docs)} rows)"
+    assert sum(d["n"] for d in docs) == sum(s.ssh_lines for s in report.sources)
+    unclassified = sum(d["n"] for d in docs if d["pattern"] == "(unclassified)")
+    assert unclassified == report.unmatched_count
+    assert [(r["host"], r["pattern"], int(r["n"])) for r in rows] == [
+        (d["host"], d["pattern"], d["n"]) for d in docs
+    ]
+
+
+def test_hostile_event_fields_are_escaped_in_every_format(tmp_path):
+    from tests.hostile.test_escaping import HOSTILE_USERS, _log
+
+    db = tmp_path / "h.duckdb"
+    api.ingest([str(_log(tmp_path))], db=str(db), year=2026)
+    q = 'SELECT "user", message FROM events WHERE "user" IS NOT NULL OR message IS NOT NULL'
+    for fmt in ("text", "csv", "json", "markdown"):
+        result = run("--db", str(db), "-f", fmt, q)
+        assert result.exit_code == 0, result.output
+        assert not has_raw_control(result.output), fmt
+    users = {d["user"] for d in json.loads(run("--db", str(db), "-f", "json", q).output)}
+    assert set(HOSTILE_USERS) <= users  # exact values, escaped only on the way out
+    text = run("--db", str(db), q).output
+    assert "[bold red]x[/bold red]" in text and "\\x1b]52;" in text
