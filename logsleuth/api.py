@@ -297,7 +297,7 @@ def open_report(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    host: str | None = None,
+    host: str | Sequence[str] | None = None,
     sshd_config: str | Sequence[str] | None = None,
     wait: float = 60.0,
 ) -> Iterator[Report]:
@@ -305,15 +305,30 @@ def open_report(
     database page by page while the context is open (so memory does not grow with them).
 
     Verdicts that depend on the end of the input (``open``, "sshd stopped after the last
-    line") are computed now, from the stored live state, and not stored.
+    line") are computed now, from the stored live state, and not stored. ``host``: only
+    the connections of this host (or these hosts).
     """
     path = db or default_db()
     if not os.path.isfile(path):
         raise StoreError(f"no database at {path}", "run `logsleuth ingest` first, or give --db")
     configs, settings = _configs(sshd_config)
+    hosts = (host,) if isinstance(host, str) else tuple(dict.fromkeys(host or ()))
     store = Store(path, wait=wait)
     try:
-        yield _report_from(store, Window(since, until, host), configs, settings, stored=True)
+        window = Window(since, until, hosts or None)
+        yield _report_from(store, window, configs, settings, stored=True)
+    finally:
+        store.close()
+
+
+def stored_hosts(db: str | None = None, *, wait: float = 60.0) -> list[str]:
+    """Every host a database holds connections of (whatever the time window)."""
+    path = db or default_db()
+    if not os.path.isfile(path):
+        raise StoreError(f"no database at {path}", "run `logsleuth ingest` first, or give --db")
+    store = Store(path, wait=wait)
+    try:
+        return store.hosts()
     finally:
         store.close()
 
@@ -323,7 +338,7 @@ def report(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    host: str | None = None,
+    host: str | Sequence[str] | None = None,
     sshd_config: str | Sequence[str] | None = None,
     wait: float = 60.0,
 ) -> Report:

@@ -19,6 +19,7 @@ import typer
 
 from logsleuth import __version__, api, schema_doc
 from logsleuth.catalogue import ROLES
+from logsleuth.diagnose import plural
 from logsleuth.errors import CatalogueError, ExitCode, LogsleuthError
 from logsleuth.explain import explain_line
 from logsleuth.families import FAMILIES, OPEN
@@ -183,6 +184,71 @@ def nothing_to_report(report: Report) -> bool:
     )
 
 
+# Options `scan` and `report` share: one definition, the same behaviour in both.
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+TableOption = Annotated[
+    TableName, typer.Option("--table", help="Which table `--format csv` writes.")
+]
+OutputOption = Annotated[
+    str | None, typer.Option("--output", "-o", help="Write to a file (`-` = stdout).")
+]
+FailOnOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when a connection of this family (or FAMILY/CAUSE) is seen (repeatable).",
+        callback=_fail_on_values,
+    ),
+]
+ColorOption = Annotated[
+    bool | None, typer.Option("--color/--no-color", help="Force colour on or off.")
+]
+SummaryOption = Annotated[
+    bool, typer.Option("--summary", help="Only the advice and one table per host.")
+]
+TopOption = Annotated[
+    int | None, typer.Option("--top", min=1, help="Only the N most harmful advice items.")
+]
+HostOption = Annotated[
+    list[str] | None, typer.Option("--host", help="Only this host (repeatable).")
+]
+PagerOption = Annotated[
+    bool, typer.Option("--pager/--no-pager", help="Page long text reports on a terminal.")
+]
+
+
+def _check_hosts(wanted: Iterable[str], known: Iterable[str]) -> None:
+    """``--host``: a host the report does not know is a usage error that lists the known."""
+    hosts = sorted(set(known))
+    unknown = sorted(set(wanted) - set(hosts))
+    if unknown:
+        _fail(
+            f"--host {', '.join(unknown)}: not in the report (hosts: {', '.join(hosts) or 'none'})",
+            ExitCode.USAGE,
+        )
+
+
+def _show(
+    report: Report,
+    fmt: OutputFormat,
+    *,
+    table: TableName,
+    output: str | None,
+    color: bool | None,
+    layout: Layout,
+    pager: bool,
+) -> None:
+    """Render and write a report: text fits the terminal and pages when it is one."""
+    colour = _color(color) and output in (None, "-")
+    chunks = iter_render(
+        report, fmt.value, color=colour, table=table.value, width=_width(output), layout=layout
+    )
+    if fmt is OutputFormat.text and pager and output in (None, "-") and sys.stdout.isatty():
+        _page("".join(chunks))
+    else:
+        _emit(chunks, output)
+
+
 @app.command()
 def scan(
     paths: Annotated[
@@ -192,15 +258,9 @@ def scan(
             "else /var/log/secure, else the journal."
         ),
     ] = None,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.text,
-    table: Annotated[
-        TableName, typer.Option("--table", help="Which table `--format csv` writes.")
-    ] = TableName.connections,
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write to a file (`-` = stdout).")
-    ] = None,
+    fmt: FormatOption = OutputFormat.text,
+    table: TableOption = TableName.connections,
+    output: OutputOption = None,
     year: Annotated[
         int | None,
         typer.Option(
@@ -249,29 +309,12 @@ def scan(
             "advice compares with it (repeatable).",
         ),
     ] = None,
-    fail_on: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 when a connection of this family (or FAMILY/CAUSE) is seen (repeatable).",
-            callback=_fail_on_values,
-        ),
-    ] = None,
-    color: Annotated[
-        bool | None, typer.Option("--color/--no-color", help="Force colour on or off.")
-    ] = None,
-    summary: Annotated[
-        bool, typer.Option("--summary", help="Only the advice and one table per host.")
-    ] = False,
-    top: Annotated[
-        int | None, typer.Option("--top", min=1, help="Only the N most harmful advice items.")
-    ] = None,
-    host: Annotated[
-        list[str] | None, typer.Option("--host", help="Only this host (repeatable).")
-    ] = None,
-    pager: Annotated[
-        bool, typer.Option("--pager/--no-pager", help="Page long text reports on a terminal.")
-    ] = True,
+    fail_on: FailOnOption = None,
+    color: ColorOption = None,
+    summary: SummaryOption = False,
+    top: TopOption = None,
+    host: HostOption = None,
+    pager: PagerOption = True,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress line on stderr.")
     ] = False,
@@ -301,27 +344,9 @@ def scan(
             tz=tz,
             progress=None if quiet or not sys.stderr.isatty() else _progress(),
         ) as report:
-            unknown = sorted(set(host or []) - {h.host for h in report.hosts})
-            if unknown:
-                known = ", ".join(h.host for h in report.hosts) or "none"
-                _fail(
-                    f"--host {', '.join(unknown)}: not in the report (hosts: {known})",
-                    ExitCode.USAGE,
-                )
-            colour = _color(color) and output in (None, "-")
+            _check_hosts(host or (), (h.host for h in report.hosts))
             layout = Layout(summary=summary, top=top, hosts=tuple(host or ()))
-            chunks = iter_render(
-                report,
-                fmt.value,
-                color=colour,
-                table=table.value,
-                width=_width(output),
-                layout=layout,
-            )
-            if fmt is OutputFormat.text and pager and output in (None, "-") and sys.stdout.isatty():
-                _page("".join(chunks))
-            else:
-                _emit(chunks, output)
+            _show(report, fmt, table=table, output=output, color=color, layout=layout, pager=pager)
             code = _exit_for(report, fail_on or [])
     except LogsleuthError as exc:
         _fail(exc, exc.exit_code)
@@ -426,8 +451,9 @@ def ingest(
     if not quiet:
         r = result.run
         typer.echo(
-            f"run {r.id}: {r.lines} new lines ({r.ssh_lines} ssh) from "
-            f"{len(result.sources)} source(s), {r.connections} connections stored"
+            f"run {r.id}: {plural(r.lines, 'new line')} ({r.ssh_lines} ssh) from "
+            f"{plural(len(result.sources), 'source')}, "
+            f"{plural(r.connections, 'connection')} stored"
         )
         for s in result.sources:
             typer.echo(visible(f"  {s.path}: {s.lines} lines" + (f" ({s.note})" if s.note else "")))
@@ -445,28 +471,17 @@ def report_command(
         str | None, typer.Option(help="Connections that ended after this (24h, 7d, ISO).")
     ] = None,
     until: Annotated[str | None, typer.Option(help="Connections that began before this.")] = None,
-    host: Annotated[str | None, typer.Option("--host", help="Only this host.")] = None,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.text,
-    table: Annotated[
-        TableName, typer.Option("--table", help="Which table `--format csv` writes.")
-    ] = TableName.connections,
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write to a file (`-` = stdout).")
-    ] = None,
+    host: HostOption = None,
+    fmt: FormatOption = OutputFormat.text,
+    table: TableOption = TableName.connections,
+    output: OutputOption = None,
     sshd_config: Annotated[
         str | None,
         typer.Option(
             "--sshd-config", help="sshd_config or `sshd -T` output, to compute silence windows."
         ),
     ] = None,
-    fail_on: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--fail-on", help="Exit 1 when a connection of this family is seen (repeatable)."
-        ),
-    ] = None,
+    fail_on: FailOnOption = None,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -477,11 +492,19 @@ def report_command(
         ),
     ] = False,
     wait: Annotated[float, typer.Option("--wait", help=WAIT_HELP)] = 60.0,
-    color: Annotated[
-        bool | None, typer.Option("--color/--no-color", help="Force colour on or off.")
-    ] = None,
+    color: ColorOption = None,
+    summary: SummaryOption = False,
+    top: TopOption = None,
+    pager: PagerOption = True,
 ) -> None:
     """Report over what `logsleuth ingest` stored (or a fleet's Parquet lake with --lake)."""
+    hosts = tuple(dict.fromkeys(host or ()))
+    layout = Layout(summary=summary, top=top, hosts=hosts)
+
+    def show(rep: Report) -> None:
+        if not (quiet and nothing_to_report(rep)):
+            _show(rep, fmt, table=table, output=output, color=color, layout=layout, pager=pager)
+
     if lake is not None:
         try:
             rep = api.report_lake(
@@ -489,22 +512,18 @@ def report_command(
             )
         except LogsleuthError as exc:
             _fail(f"error: {exc}", exc.exit_code)
-        if not (quiet and nothing_to_report(rep)):
-            colour = _color(color) and output in (None, "-")
-            _emit(iter_render(rep, fmt.value, color=colour, table=table.value), output)
+        _check_hosts(hosts, (h.host for h in rep.hosts))
+        show(rep)
         raise typer.Exit(int(_exit_for(rep, fail_on or [])))
     try:
+        if hosts:  # a host with nothing in the window is no error: a quiet day stays quiet
+            _check_hosts(hosts, api.stored_hosts(db, wait=wait))
+        # Every host is reported on and --host selects what is shown, as in `scan`: an
+        # item that spans several hosts (the same clients dropping everywhere) stays right.
         with api.open_report(
-            db,
-            since=parse_when(since),
-            until=parse_when(until),
-            host=host,
-            sshd_config=sshd_config,
-            wait=wait,
+            db, since=parse_when(since), until=parse_when(until), sshd_config=sshd_config, wait=wait
         ) as report:
-            if not (quiet and nothing_to_report(report)):
-                colour = _color(color) and output in (None, "-")
-                _emit(iter_render(report, fmt.value, color=colour, table=table.value), output)
+            show(report)
             code = _exit_for(report, fail_on or [])
     except LogsleuthError as exc:
         _fail(exc, exc.exit_code)

@@ -76,7 +76,8 @@ class Window:
 
     since: datetime | None = None
     until: datetime | None = None
-    host: str | None = None
+    host: str | tuple[str, ...] | None = None
+    """One host, or several (``--host`` is repeatable); None: every host."""
 
 
 def sql(name: str) -> str:
@@ -403,12 +404,21 @@ class Store:
         if w.until is not None:
             where.append(f"(start IS NULL OR start <= {_literal(str(naive(w.until)))})")
         if w.host is not None:
-            where.append(f"host = {_literal(w.host)}")
+            hosts = (w.host,) if isinstance(w.host, str) else w.host
+            where.append(f"host IN ({', '.join(map(_literal, hosts))})")
         stored = self._table("connections")
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW connections AS SELECT * FROM ("
             f"SELECT * FROM {stored} UNION ALL SELECT * FROM pending) WHERE {' AND '.join(where)}"
         )
+
+    def hosts(self) -> list[str]:
+        """Every host with a stored connection (finished or still open), whatever the window."""
+        rows = self.con.execute(
+            f"SELECT host FROM {self._table('connections')} UNION "
+            f"SELECT host FROM {self._table('open_connections')} ORDER BY host"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def open_window(self, window: Window, pending: Sequence[Connection]) -> None:
         """From now on, every rollup reads the connections of ``window`` plus ``pending``

@@ -8,6 +8,7 @@ from enum import StrEnum
 from logsleuth.model import Report
 from logsleuth.renderers import csv_out, html, json_out, markdown, text
 from logsleuth.renderers.tables import TableName
+from logsleuth.renderers.view import only_hosts
 
 
 class OutputFormat(StrEnum):
@@ -44,7 +45,7 @@ def iter_render(
 ) -> Iterator[str]:
     """Render in chunks (JSON streams one connection per chunk; others are one chunk)."""
     if fmt == "json":
-        yield from json_out.iter_render(report)
+        yield from json_out.iter_render(only_hosts(report, layout.hosts if layout else ()))
     else:
         yield render(report, fmt, color=color, width=width, table=table, layout=layout)
 
@@ -59,9 +60,10 @@ def render(
     layout: text.Layout | None = None,
 ) -> str:
     """Render a report in a format (``text`` takes colour, width and a layout, ``csv`` a
-    table)."""
+    table); every format shows only the layout's hosts, when it names some."""
     if fmt == "text":
         return text.render(report, color=color, width=width, layout=layout)
+    report = only_hosts(report, layout.hosts if layout else ())
     if fmt == "csv":
         return csv_out.render(report, table)
     try:

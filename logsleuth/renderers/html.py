@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 
+from logsleuth.diagnose import plural
 from logsleuth.model import Advice, Evidence, HostReport, Report
 from logsleuth.renderers import svg, view
 from logsleuth.renderers.safe import visible
@@ -154,7 +155,7 @@ def _host(report: Report, h: HostReport) -> str:
 def render(report: Report) -> str:
     """The whole report as one HTML document."""
     n = sum(h.connections for h in report.hosts)
-    title = f"logsleuth: {n} connections on {len(report.hosts)} host(s)"
+    title = f"logsleuth: {plural(n, 'connection')} on {plural(len(report.hosts), 'host')}"
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from logsleuth.diagnose import plural
 from logsleuth.model import Advice, HostReport, Report
 from logsleuth.renderers import view
 from logsleuth.renderers.safe import visible_lines
@@ -115,7 +116,7 @@ def _host(h: HostReport) -> list[str]:
 def render(report: Report) -> str:
     """The whole report as Markdown."""
     n = sum(h.connections for h in report.hosts)
-    out = [f"# logsleuth: {n} connections on {len(report.hosts)} host(s)\n"]
+    out = [f"# logsleuth: {plural(n, 'connection')} on {plural(len(report.hosts), 'host')}\n"]
     header, rows = summary(report)
     if rows:
         out.append(table(header, rows, {1, 2, 3, 4}))

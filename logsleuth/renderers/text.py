@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from logsleuth.diagnose import human
+from logsleuth.diagnose import human, plural
 from logsleuth.families import ABNORMAL, FAMILIES
 from logsleuth.model import (
     Advice,
@@ -206,7 +206,7 @@ def _host(console: Console, h: HostReport, width: int, summary: bool) -> None:
     share = f"{100 * abnormal / h.connections:.0f}%" if h.connections else "-"
     if h.connections:
         text = (
-            f"{h.connections} connections, {h.authenticated} authenticated, "
+            f"{plural(h.connections, 'connection')}, {h.authenticated} authenticated, "
             f"{share} ended abnormally"
         )
     else:
@@ -288,8 +288,8 @@ def render(
     )
     hosts, advice = select(report, layout)
     n = sum(h.connections for h in hosts)
-    plural = "" if len(hosts) == 1 else "s"
-    console.print(Text(f"logsleuth: {n} connections on {len(hosts)} host{plural}", style="bold"))
+    said = f"logsleuth: {plural(n, 'connection')} on {plural(len(hosts), 'host')}"
+    console.print(Text(said, style="bold"))
     if not report.hosts:
         read = [s for s in report.sources if not s.error]
         if not read:
@@ -347,7 +347,7 @@ def render(
         soft_wrap=True,
     )
     if report.coverage is not None:
-        _runs(console, report.coverage)
+        _runs(console, report.coverage, width)
     return _tidy(buf.getvalue())
 
 
@@ -355,25 +355,25 @@ def _when(ts: datetime | None) -> str:
     return f"{ts:%Y-%m-%d %H:%M} UTC" if ts else "-"
 
 
-def _runs(console: Console, c: Coverage) -> None:
+def _runs(console: Console, c: Coverage, width: int) -> None:
     """The footer of a stored report: which runs and which span of the log it stands on."""
-    console.print(
-        Text(
-            f"stored data: {c.runs} ingest run(s) from {_when(c.first_run)} to "
-            f"{_when(c.last_run)}; connections from {_when(c.first_line)} to "
-            f"{_when(c.last_line)}",
-            style="dim",
-        ),
-        soft_wrap=True,
+    said = (
+        f"stored data: {plural(c.runs, 'ingest run')} from {_when(c.first_run)} to "
+        f"{_when(c.last_run)}; connections from {_when(c.first_line)} to {_when(c.last_line)}"
     )
+    _print_lines(console, _fill(said, width, "  ", ""), "dim")
     for path in c.silent_sources:
-        console.print(
-            cell(
-                f"WARNING: {path} delivered nothing in these runs: no news is not good news "
-                "here; check that it is still written (rotation, logging config, permissions)",
-                style="yellow",
+        # The path is quoted whole (like a log line); the sentence after it is folded.
+        console.print(cell(f"WARNING: {path} delivered nothing in these runs:", style="yellow"))
+        _print_lines(
+            console,
+            _fill(
+                "no news is not good news here; check that it is still written (rotation, "
+                "logging config, permissions)",
+                width,
+                "  ",
             ),
-            soft_wrap=True,
+            "yellow",
         )
 
 

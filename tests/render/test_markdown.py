@@ -35,7 +35,7 @@ def test_inline_text_renders_as_itself():
 
 def test_sample_report_has_summary_advice_hosts_and_evidence(sample_report):
     md = render(sample_report, "markdown")
-    assert md.startswith("# logsleuth: 907 connections on 5 host(s)\n")
+    assert md.startswith("# logsleuth: 907 connections on 5 hosts\n")
     assert "## What to change" in md
     for h in sample_report.hosts:
         assert f"## Host {h.host}" in md
