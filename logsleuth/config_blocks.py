@@ -45,7 +45,17 @@ class Line:
     default: str | None
     state: str
     """``set`` (write it), ``kept`` (already as good), ``guarded`` (release unknown),
-    ``unsupported`` (release too old), ``placeholder`` (the reader fills it in)."""
+    ``unsupported`` (release too old), ``placeholder`` (the reader fills it in),
+    ``older-name`` (written with the spelling every release accepts)."""
+    switches_off: bool = False
+    """The value is one of the option's "off" values."""
+
+    @property
+    def in_force(self) -> bool:
+        """The proposal switches off a mechanism that is off by default: the log showed
+        it acting (``terminating inactive connection``), so the host sets some value of
+        its own that only --sshd-config would tell."""
+        return self.configured is None and self.value == self.default and self.switches_off
 
 
 def _pick(spec: OptionSpec, values: Sequence[str]) -> str:
@@ -97,13 +107,16 @@ def merge_host(
             state = "guarded"
         else:
             state = "set"
-        out.append(Line(opt, value, configured, spec.default, state))
+        off = value.strip().lower() in {v.lower() for v in spec.off}
+        out.append(Line(opt, value, configured, spec.default, state, off))
     return out
 
 
-def _was(line: Line) -> str:
+def _was(line: Line, host: str) -> str:
     if line.configured is not None:
         return f"was {line.configured}"
+    if line.in_force:
+        return f"in force on {host} (its log shows it acting), value not known"
     return f"OpenSSH default {line.default}" if line.default is not None else "not set by default"
 
 
@@ -116,7 +129,7 @@ def server_lines(
         spec = options[ln.option]
         since = show_version(spec.since) if spec.since else ""
         if ln.state == "set":
-            out += [f"# {ln.option}: {_was(ln)}", f"{ln.option} {ln.value}"]
+            out += [f"# {ln.option}: {_was(ln, host)}", f"{ln.option} {ln.value}"]
         elif ln.state == "older-name":
             out += [
                 f"# {ln.option} (OpenSSH {since}+) under {spec.older_name}, its name before "
@@ -143,15 +156,30 @@ def server_lines(
     return out
 
 
-def client_lines(host: str, lines: Sequence[Line]) -> list[str]:
-    """One ``Host`` block for ~/.ssh/config."""
-    body = [f"    {ln.option} {ln.value}" for ln in lines if ln.state == "set"]
+def client_lines(
+    host: str, lines: Sequence[Line], proposed: Mapping[str, Sequence[str]] | None = None
+) -> list[str]:
+    """One ``Host`` block for ~/.ssh/config; where the items proposed different values,
+    a comment says which one covers them all."""
+    body = []
+    for ln in lines:
+        if ln.state != "set":
+            continue
+        others = (proposed or {}).get(ln.option, ())
+        if len(others) > 1:
+            body.append(
+                f"    # {ln.option}: the items above propose {', '.join(others)}; "
+                f"{ln.value} covers all"
+            )
+        body.append(f"    {ln.option} {ln.value}")
     return [f"Host {host}", *body] if body else []
 
 
 def change_text(host: str, ln: Line, spec: OptionSpec) -> str:
     """``web01: MaxStartups 10:30:100 -> 21:30:100`` and the like."""
     since = show_version(spec.since) if spec.since else ""
+    if ln.state == "set" and ln.in_force:
+        return f"{host}: {ln.option} (in force, value not known) -> {ln.value}"
     if ln.state == "set" and ln.configured is None and ln.value == ln.default:
         return ""
     if ln.state == "kept":
@@ -162,9 +190,10 @@ def change_text(host: str, ln: Line, spec: OptionSpec) -> str:
         return f"{host}: {ln.option} {ln.value} if it runs OpenSSH {since}+ (commented out)"
     if ln.state == "placeholder":
         return f"{host}: {ln.option} {ln.value} once you fill it in (commented out)"
-    if ln.state == "older-name":
-        return f"{host}: {spec.older_name} {ln.value}"
     was = ln.configured if ln.configured is not None else ln.default
+    if ln.state == "older-name":
+        name = spec.older_name
+        return f"{host}: {name} {was} -> {ln.value}" if was else f"{host}: {name} {ln.value}"
     return f"{host}: {ln.option} {was} -> {ln.value}" if was else f"{host}: {ln.option} {ln.value}"
 
 
@@ -209,16 +238,22 @@ def build(
                 )
             srv += server_lines(host, [ln], cat.options, versions)
         client = [ln for ln in lines if cat.options[ln.option].side == "client"]
-        cli = client_lines(host, client)
+        cli = client_lines(host, client, proposed)
         why = "; ".join(versions.reasons)
         described = versions.describe() + (f" ({why})" if why else "")
         systemd = next((a.systemd for a in advice if a.systemd and host in a.hosts), None)
         source = settings.source if settings and settings.source else None
         head = "\n".join(
             (
-                f"# /etc/ssh/sshd_config on {host}, above any Match block; then `sshd -t`",
-                "# and reload sshd. Compared with "
-                + (source or "OpenSSH's defaults (no --sshd-config for this host)."),
+                # One sentence a line: folded to a narrow width, each still reads whole.
+                f"# /etc/ssh/sshd_config on {host}, above any Match block.",
+                "# Check it with `sshd -t`, then reload sshd.",
+                "# Compared with "
+                + (
+                    f"{source}."
+                    if source
+                    else "OpenSSH's defaults (no --sshd-config for this host)."
+                ),
             )
         )
         f = facts.get(host)

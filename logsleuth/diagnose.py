@@ -285,6 +285,7 @@ def idle_limits(
             "count": n,
             "of": len(durations),
             "keepalive_s": keepalive,
+            "keepalive": human(keepalive),
         }
         out.append(
             Finding(
@@ -421,7 +422,8 @@ def limits(
             "top": top or "no address logged",
         }
         grace = settings.login_grace_time if settings else 120
-        numbers.update(grace=human(grace), grace_s=max(10, min(30, grace // 2)))
+        new_grace = max(10, min(30, grace // 2))
+        numbers.update(grace=human(grace), grace_s=new_grace, new_grace=human(new_grace))
         summary = f"{plural(r.n, 'connection')} from {plural(r.ips, 'address')}: {r.cause}"
         evidence = _ev(r.evidence)
         if r.cause.startswith("server-limit/maxstartups"):

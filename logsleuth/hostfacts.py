@@ -147,8 +147,7 @@ class _Acc:
 
 
 def _evidence(r: Record) -> Evidence:
-    prog = f"{r.program}[{r.pid}]" if r.pid is not None else r.program
-    return Evidence(r.source, r.line, f"{r.shown_stamp} {r.host or '-'} {prog}: {r.message}")
+    return Evidence(r.source, r.line, r.cited)
 
 
 @dataclass(frozen=True, slots=True)

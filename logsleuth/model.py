@@ -57,6 +57,17 @@ class Record:
             return self.stamp
         return self.ts.isoformat().replace("+00:00", "Z") if self.ts is not None else "-"
 
+    @property
+    def cited(self) -> str:
+        """The line as evidence quotes it: stamp, host, ``program[pid]:`` and message.
+
+        A journalctl boot marker (``-- Boot <id> --``) is quoted as written, alone: it has
+        no stamp, host or program of its own."""
+        if self.program == BOOT_PROGRAM:
+            return f"{self.stamp} {self.host or '-'} {self.message}" if self.stamp else self.message
+        prog = f"{self.program}[{self.pid}]" if self.pid is not None else self.program
+        return f"{self.shown_stamp} {self.host or '-'} {prog}: {self.message}"
+
 
 @dataclass(frozen=True, slots=True)
 class Event:

@@ -91,9 +91,7 @@ def id_is_final(c: _Conn) -> bool:
 def evidence_of(ev: Event) -> Evidence:
     """The cited form of an event's line."""
     r = ev.record
-    prog = f"{r.program}[{r.pid}]" if r.pid is not None else r.program
-    host = r.host or "-"
-    return Evidence(r.source, r.line, f"{r.shown_stamp} {host} {prog}: {r.message}")
+    return Evidence(r.source, r.line, r.cited)
 
 
 @lru_cache(maxsize=65536)

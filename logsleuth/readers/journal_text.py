@@ -198,7 +198,7 @@ class JournalTextReader:
                 continue
             if held:
                 for marker in held:
-                    yield replace(marker, ts=rec.ts, host=rec.host, stamp=rec.stamp)
+                    yield replace(marker, ts=rec.ts, host=rec.host)
                 held.clear()
             host = rec.host
             yield rec

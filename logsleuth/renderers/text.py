@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,16 +42,29 @@ class Layout:
     """Only these hosts (empty: all)."""
 
 
+_CODE = re.compile(r"`[^`\n]+`")
+_GLUE = "\x00"  # stands for a space inside a code span while wrapping (logs hold no NUL)
+
+
 def _fill(text: str, width: int, indent: str = "   ", first: str | None = None) -> str:
-    """Word-wrapped to ``width`` (never inside a word), continuation lines indented."""
-    return textwrap.fill(
-        text,
-        max(20, width),
+    """Word-wrapped to ``width`` (never inside a word), continuation lines indented; a
+    `code span` that fits on a line is never split (it is meant to be copied whole)."""
+    width = max(20, width)
+    room = width - len(indent)
+
+    def glue(m: re.Match[str]) -> str:
+        span = m.group()
+        return span.replace(" ", _GLUE) if len(span) <= room else span
+
+    filled = textwrap.fill(
+        _CODE.sub(glue, text.replace(_GLUE, " ")),
+        width,
         initial_indent=indent if first is None else first,
         subsequent_indent=indent,
         break_long_words=False,
         break_on_hyphens=False,
     )
+    return filled.replace(_GLUE, " ")
 
 
 def sparkline(counts: list[int]) -> str:
@@ -176,7 +190,9 @@ def _tops(pairs: tuple[tuple[str, int], ...]) -> str:
 
 def _cause_table(title: str, causes: tuple[CauseCount, ...], width: int = 100) -> Table:
     # Narrow terminals lose the least useful columns first instead of folding words.
-    clients, users = width >= 72, width >= 96
+    # ... and columns with nothing in them (outbound causes have no client or user).
+    clients = width >= 72 and any(c.top_ips for c in causes)
+    users = width >= 96 and any(c.top_users for c in causes)
     shown = 2 if width >= 140 else 1
     t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", expand=False)
     t.add_column("family", no_wrap=True)
@@ -236,6 +252,8 @@ def _sources(console: Console, sources: tuple[SourceInfo, ...], width: int = 100
     cols = ["source", "reader", "lines", "ssh lines", "matched", "unmatched", "note"]
     if width < 90:
         cols = [c for c in cols if c not in ("ssh lines", "matched")]
+    if not any(s.error or s.note for s in sources):
+        cols.remove("note")
     t = Table(title="sources read", box=box.SIMPLE_HEAD, title_justify="left")
     for col in cols:
         numeric = col in ("lines", "ssh lines", "matched", "unmatched")

@@ -20,6 +20,17 @@ _UNFILLED = re.compile(r"\{[a-z_]+\}|(?<![\w<])\?(?![\w>])")
 _DOC = re.compile(r"\b(?:192\.0\.2|198\.51\.100|203\.0\.113)\.\d+|\b2001:db8:[0-9a-f:]*", re.I)
 _NUMBER = re.compile(r"\b\d+(?:m\d\ds|h\d\dm|d\d\dh|s)?\b")
 _DROP = re.compile(r"drop connection #(\d+)")
+_HUMAN = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def seconds(text: str) -> int:
+    """A duration as the report prints it (``45s``, ``15m02s``, ``4h00m``) in seconds."""
+    m = _HUMAN.fullmatch(text)
+    assert m and text, f"not a human duration: {text!r}"
+    d, h, mi, s = (int(g or 0) for g in m.groups())
+    return ((d * 24 + h) * 60 + mi) * 60 + s
+
+
 _MAXSTARTUPS = re.compile(r"from (\d+):\d+:\d+.* to (\d+):\d+:\d+")
 _OLD_DURATION = re.compile(r"\b\d+ (?:min|h)\b|\b\d+ min \d+ s\b")
 
@@ -76,10 +87,12 @@ def lint_item(a: Advice, facts: Mapping[str, Any]) -> list[str]:
             if start <= int(m.group(1)) or start <= 10 or any(start <= d for d in drops):
                 out.append(f"{where}: MaxStartups {start} is not above {drops} / the current")
     if a.id == "path-idle-limit":
-        k = re.search(r"every (\d+) s", a.title)
-        lim = re.search(r"about (\d+)m(\d\d)s", a.title)
-        if k and lim and int(k.group(1)) >= int(lim.group(1)) * 60 + int(lim.group(2)):
-            out.append(f"{where}: keepalive {k.group(1)} s is not below the idle limit")
+        k = re.search(r"every (\S+) to", a.title)
+        lim = re.search(r"about (\S+)$", a.title)
+        if not (k and lim):
+            out.append(f"{where}: keepalive title without 'every X to' and 'about Y'")
+        elif seconds(k.group(1)) >= seconds(lim.group(1)):
+            out.append(f"{where}: keepalive {k.group(1)} is not below the idle limit")
     out += lint_config(where, a.snippet, facts)
     if a.systemd and not any(facts.get(h, {}).get("systemd") for h in a.hosts):
         out.append(f"{where}: a systemd drop-in for a host without systemd")

@@ -53,9 +53,9 @@ def test_maxstartups_above_the_drop_count_and_the_configured_value():
 
 
 def test_keepalive_below_the_idle_limit():
-    bad = item(id="path-idle-limit", title="every 600 s: about 5m00s", text="600 5m00s")
+    bad = item(id="path-idle-limit", title="every 10m00s to h: about 5m00s", text="10m00s 5m00s")
     assert lint_item(bad, FACTS)
-    good = item(id="path-idle-limit", title="every 120 s: about 5m00s", text="120 5m00s")
+    good = item(id="path-idle-limit", title="every 2m00s to h: about 5m00s", text="2m00s 5m00s")
     assert lint_item(good, FACTS) == []
 
 

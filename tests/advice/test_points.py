@@ -291,7 +291,9 @@ def test_client_settings_for_one_server_merge_into_one_host_block(tmp_path):
     assert items(r, "path-idle-limit") and items(r, "client-path")
     client = block(r, "h").client_config or ""
     assert client.count("Host h") == 1
-    assert client.count("ServerAliveInterval") == 1 and "ServerAliveInterval 60" in client
+    assert client.count("\n    ServerAliveInterval ") == 1 and "ServerAliveInterval 60" in client
+    # the merged block says which of the items' values it kept
+    assert "# ServerAliveInterval: the items above propose" in client
     server = block(r, "h").sshd_config or ""
     assert server.count("\nClientAliveInterval ") == 1
 

@@ -167,6 +167,6 @@ def test_ssh_accepts_every_client_host_block(tmp_path):
         want = next(
             line.split()[1]
             for line in b.client_config.splitlines()
-            if "ServerAliveInterval" in line
+            if line.strip().startswith("ServerAliveInterval")
         )
         assert f"serveraliveinterval {want}" in res.stdout

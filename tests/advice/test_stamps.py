@@ -67,7 +67,10 @@ def test_journalctl_text_keeps_its_own_stamps(tmp_path):
         "Nov 30 03:12:40 web01 sshd[9]: Server listening on 0.0.0.0 port 22.\n"
     )
     recs = records("journalctl", path, year=2026)
-    assert [r.stamp for r in recs] == ["Nov 30 03:10:02", "Nov 30 03:12:40", "Nov 30 03:12:40"]
+    # The boot marker has no stamp of its own: it is quoted as written, alone.
+    assert [r.stamp for r in recs] == ["Nov 30 03:10:02", None, "Nov 30 03:12:40"]
+    assert recs[1].cited == "-- Boot 0123456789abcdef0123456789abcdef --"
+    assert recs[2].cited.startswith("Nov 30 03:12:40 web01 sshd[9]: ")
     path.write_text("2026-11-30T03:10:02+0100 web01 sshd[7]: Server listening.\n")
     assert [r.stamp for r in records("journalctl", path)] == ["2026-11-30T03:10:02+0100"]
 
