@@ -234,7 +234,8 @@ def _host(console: Console, h: HostReport, width: int, summary: bool) -> None:
             console.print()
             return
         _durations(console, h)
-        console.print("evidence (one line per cause):")
+        if any(c.evidence for c in h.causes):
+            console.print("evidence (one line per cause):")
         for c in h.causes:
             if c.evidence:
                 e = c.evidence
@@ -255,6 +256,19 @@ def _sources(console: Console, sources: tuple[SourceInfo, ...], width: int = 100
     if not any(s.error or s.note for s in sources):
         cols.remove("note")
     t = Table(title="sources read", box=box.SIMPLE_HEAD, title_justify="left")
+    room = None
+    if "note" not in cols:
+        # The other columns are as wide as their widest cell; a path longer than what is
+        # left keeps its end (the file name), not its start.
+        values = {
+            "reader": [s.reader for s in sources],
+            "lines": [str(s.lines) for s in sources],
+            "ssh lines": [str(s.ssh_lines) for s in sources],
+            "matched": [str(s.matched) for s in sources],
+            "unmatched": [str(s.unmatched) for s in sources],
+        }
+        others = sum(max([len(c), *map(len, values[c])]) + 3 for c in cols if c != "source")
+        room = max(12, width - others - 4)
     for col in cols:
         numeric = col in ("lines", "ssh lines", "matched", "unmatched")
         t.add_column(col, justify="right" if numeric else "left", no_wrap=numeric)
@@ -264,7 +278,9 @@ def _sources(console: Console, sources: tuple[SourceInfo, ...], width: int = 100
         else:
             note = cell(s.note or "")
         cells: dict[str, Text] = {
-            "source": cell(s.path),
+            "source": cell(
+                s.path if room is None or len(s.path) <= room else "…" + s.path[1 - room :]
+            ),
             "reader": cell(s.reader),
             "lines": Text(str(s.lines)),
             "ssh lines": Text(str(s.ssh_lines)),

@@ -131,3 +131,37 @@ def test_one_connection_on_one_host_is_singular(tmp_path):
     assert "<title>logsleuth: 1 connection on 1 host</title>" in render(rep, "html")
     # near case: more than one
     assert "907 connections on 5 hosts" in render(api.scan([SAMPLE], year=2026), "markdown")
+
+
+def _unexplained_log(tmp_path: Path) -> Path:
+    """Sessions that end with PAM's `session closed` only: no line says why."""
+    log = tmp_path / "a-rather-long-directory-name-for-the-logs" / "secure-20181125"
+    log.parent.mkdir()
+    log.write_text(
+        "Nov 19 02:10:01 srv sshd[4242]: Accepted password for shane from 192.0.2.7 port "
+        "50122 ssh2\n"
+        "Nov 19 02:10:01 srv sshd[4242]: pam_unix(sshd:session): session opened for user "
+        "shane by (uid=0)\n"
+        "Nov 19 02:10:03 srv sshd[4242]: pam_unix(sshd:session): session closed for user shane\n"
+    )
+    return log
+
+
+def test_no_evidence_header_without_evidence_lines(tmp_path):
+    rep = api.scan([str(_unexplained_log(tmp_path))], year=2018)
+    assert [c.cause for h in rep.hosts for c in h.causes] == ["unknown/no-disconnect-line"]
+    assert "evidence (one line per cause)" not in render(rep, "text")
+    # near case: a cause with a decisive line keeps the header and its line
+    assert "evidence (one line per cause):\n  clean-exit/" in render(
+        api.scan([SAMPLE], year=2026), "text"
+    )
+
+
+@pytest.mark.parametrize("columns", [60, 100])
+def test_a_long_source_path_keeps_its_file_name(tmp_path, columns):
+    log = _unexplained_log(tmp_path)
+    rep = api.scan([str(log)], year=2018)
+    out = render(rep, "text", width=columns)
+    row = next(line for line in out.splitlines() if "syslog" in line and "3" in line)
+    assert len(row) <= columns
+    assert ("secure-20181125" in row) and (str(log) in row or "…" in row)
