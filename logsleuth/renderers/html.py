@@ -82,7 +82,8 @@ def _advice(items: tuple[Advice, ...]) -> str:
         return "\n".join(out)
     out.append("<ol>")
     for a in items:
-        out.append(f"<li><h3>{esc(a.host)}: {esc(a.title)}</h3><p>{esc(a.text)}</p>")
+        hosts = ", ".join(a.hosts or (a.host,))  # an item may span several hosts
+        out.append(f"<li><h3>{esc(hosts)}: {esc(a.title)}</h3><p>{esc(a.text)}</p>")
         if a.because:
             out.append("<ul>" + "".join(f"<li>because: {esc(b)}</li>" for b in a.because) + "</ul>")
         if a.snippet:

@@ -61,7 +61,8 @@ def _advice(items: tuple[Advice, ...]) -> list[str]:
     if not items:
         out.append("Nothing: no connection ended in a way a setting would change.\n")
     for i, a in enumerate(items, 1):
-        out.append(f"### {i}. {inline(a.host)}: {inline(a.title)}\n")
+        hosts = ", ".join(a.hosts or (a.host,))  # an item may span several hosts
+        out.append(f"### {i}. {inline(hosts)}: {inline(a.title)}\n")
         out.append(inline(a.text) + "\n")
         out.extend(f"- because: {inline(b)}" for b in a.because)
         if a.because:

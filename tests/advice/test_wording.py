@@ -165,3 +165,12 @@ def test_a_long_source_path_keeps_its_file_name(tmp_path, columns):
     row = next(line for line in out.splitlines() if "syslog" in line and "3" in line)
     assert len(row) <= columns
     assert ("secure-20181125" in row) and (str(log) in row or "…" in row)
+
+
+def test_an_item_over_several_hosts_names_them_all_in_markdown_and_html(report):
+    md, page = render(report, "markdown"), render(report, "html")
+    title = "14 sessions to 3 servers died"
+    assert f"### 1. bastion, jump01, web01: {title}" in md
+    assert f"<h3>bastion, jump01, web01: {title}" in page
+    # near case: a one-host item names its host
+    assert re.search(r"### \d+\. web01: Send keepalives every 5m00s", md)
