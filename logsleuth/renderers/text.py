@@ -113,7 +113,9 @@ def _advice(
     more = f" (the first {len(advice)} of {total})" if len(advice) < total else ""
     console.print(Text(f"what to change, most harmful first{more}", style="bold underline"))
     if not advice:
-        console.print("  nothing: no connection ended in a way a setting would change\n")
+        said = "nothing: no connection ended in a way a setting would change"
+        _print_lines(console, _fill(said, width, "    ", "  "))
+        console.print()
         return
     for i, a in enumerate(advice, 1):
         _print_lines(console, _fill(a.title, width, "   ", f"{i}. "), "bold")
@@ -227,7 +229,18 @@ def _host(console: Console, h: HostReport, width: int, summary: bool) -> None:
         )
     else:
         text = f"no inbound connections; {h.outbound_count} outbound"
-    console.print(cell(f"host {h.host}:", style="bold"), Text(text))
+    # Folded like the advice: continuation lines indented, never at the left margin.
+    head, *rest = _fill(f"host {h.host}: {text}", width, "  ", "").split("\n")
+    name = f"host {h.host}:"
+    line = Text()
+    if head.startswith(name):
+        line.append(cell(name, style="bold"))
+        line.append(cell(head[len(name) :]))
+    else:
+        line.append(cell(head, style="bold"))
+    console.print(line, soft_wrap=True)
+    if rest:
+        _print_lines(console, "\n".join(rest))
     if h.causes:
         console.print(_cause_table("how connections ended", h.causes, width))
         if summary:

@@ -174,3 +174,19 @@ def test_an_item_over_several_hosts_names_them_all_in_markdown_and_html(report):
     assert f"<h3>bastion, jump01, web01: {title}" in page
     # near case: a one-host item names its host
     assert re.search(r"### \d+\. web01: Send keepalives every 5m00s", md)
+
+
+def test_folded_sentences_never_restart_at_the_left_margin(tmp_path):
+    log = tmp_path / "auth.log"
+    log.write_text(
+        "Nov 30 03:10:02 pirate sshd[4242]: Accepted publickey for alice from 192.0.2.7 port "
+        "50122 ssh2: ED25519 SHA256:abc\n"
+        "Nov 30 03:25:04 pirate sshd[4242]: Received disconnect from 192.0.2.7 port 50122:11: "
+        "disconnected by user\n"
+    )
+    out = render(api.scan([str(log)], year=2026), "text", width=50)
+    assert "  nothing: no connection ended in a way a setting\n    would change\n" in out
+    assert "host pirate: 1 connection, 1 authenticated, 0%\n  ended abnormally\n" in out
+    # near case: at 100 columns each is one line
+    wide = render(api.scan([str(log)], year=2026), "text", width=100)
+    assert "host pirate: 1 connection, 1 authenticated, 0% ended abnormally\n" in wide
