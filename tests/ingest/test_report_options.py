@@ -148,3 +148,20 @@ def test_report_pages_on_a_terminal_unless_told_not_to(db, tmp_path):
     assert "what to change" in paged and "what to change" not in shown
     paged, shown = _on_a_terminal(tmp_path / "..", "report", "--db", db, "--summary", "--no-pager")
     assert paged == "" and "what to change" in shown
+
+
+def test_report_over_a_lake_takes_the_same_options(db, tmp_path):
+    lake = str(tmp_path / "lake")
+    api.export_parquet(db, lake)
+    res = CliRunner().invoke(
+        app, ["report", "--lake", lake, "--host", "web01", "--summary", "--top", "2"], env=ENV
+    )
+    assert res.exit_code == 0, res.output
+    assert "host web01:" in res.stdout and "host db01:" not in res.stdout
+    assert "(the first 2 of" in res.stdout
+    doc = json.loads(
+        CliRunner().invoke(app, ["report", "--lake", lake, "--host", "db01", "-f", "json"]).stdout
+    )
+    assert [h["host"] for h in doc["hosts"]] == ["db01"]
+    res = CliRunner().invoke(app, ["report", "--lake", lake, "--host", "nosuch"])
+    assert res.exit_code == 2 and "web01" in res.output
