@@ -367,8 +367,14 @@ def password_guessing(
                 "addresses": plural(len(by_ip), "address"),
                 "host_count": plural(len(hosts), "host"),
                 "hosts": ", ".join(hosts),
+                # "on hermes" for one host, "on 4 hosts (a, b, c, d)" for several
+                "on": hosts[0] if len(hosts) == 1 else plural(len(hosts), "host"),
+                "on_named": hosts[0]
+                if len(hosts) == 1
+                else f"{plural(len(hosts), 'host')} ({', '.join(hosts)})",
                 "connections": plural(conns, "connection"),
                 "attempts": attempts,
+                "tries": plural(attempts, "time"),
                 "count": conns,
                 "top": top_text,
                 "password_logins": bool(password_hosts & set(hosts)),

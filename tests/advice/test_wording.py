@@ -13,6 +13,7 @@ from logsleuth import api
 from logsleuth.cli import app
 from logsleuth.renderers import render
 from logsleuth.renderers.text import _fill
+from tests.synth import Log, brute
 
 SAMPLE = str(Path(__file__).resolve().parents[2] / "sample_logs" / "auth.log")
 
@@ -190,3 +191,17 @@ def test_folded_sentences_never_restart_at_the_left_margin(tmp_path):
     # near case: at 100 columns each is one line
     wide = render(api.scan([str(log)], year=2026), "text", width=100)
     assert "host pirate: 1 connection, 1 authenticated, 0% ended abnormally\n" in wide
+
+
+def test_password_guessing_on_one_host_names_it(tmp_path):
+    log = Log()
+    for i in range(12):
+        brute(log, i * 20, "hermes", 3000 + i, "203.0.113.13", 55000 + i, f"user{i}")
+    rep = api.scan([str(log.write(tmp_path / "auth.log"))], year=2026)
+    (a,) = [a for a in rep.advice if a.id == "brute-force"]
+    assert a.title == "Password guessing from 1 address on hermes"
+    assert " on hermes; the busiest: 203.0.113.13 (12 connections)" in a.text
+    # near case: several hosts are counted in the title and named in the text
+    (b,) = [a for a in api.scan([SAMPLE], year=2026).advice if a.id == "brute-force"]
+    assert b.title.endswith(" on 4 hosts")
+    assert " on 4 hosts (bastion, db01, jump01, web01); the busiest" in b.text
