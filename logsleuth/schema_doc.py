@@ -26,12 +26,19 @@ Python). Times are UTC `TIMESTAMP`s without a zone. Evidence is a struct of `sou
 `line` and `text`, the text as written in the log: quote it as data, never as markup.
 Column names `user` and `end` are SQL keywords: write them `"user"` and `"end"`.
 
-Example:
+Examples:
 
 ```
 logsleuth sql --db /var/lib/logsleuth/ssh.duckdb \\
   "SELECT host, family, count(*) AS n FROM connections GROUP BY ALL ORDER BY n DESC"
+logsleuth sql --db /var/lib/logsleuth/ssh.duckdb \\
+  "SELECT e.ts, e.pattern_id, e.cause FROM events e JOIN connections c
+   ON e.connection_id = c.id WHERE c.family = 'network-drop' ORDER BY e.ts, e.line"
 ```
+
+`events` holds every ssh line the runs read, the unclassified ones too (`pattern_id`
+NULL); `connection_id` links a line to `connections.id`, also while the connection is
+still open (`open_connections.id`).
 """
 
 
