@@ -2,6 +2,11 @@
 
 The ingest loop hands over every classified ssh line with the sessionizer's connection
 it joined (:attr:`Sessionizer.last_conn`); rows are written in batches through Arrow.
+Batches are staged as Parquet files in a temporary folder next to the database and loaded
+in one statement when the run ends, so memory stays flat however long the run (rows
+appended batch by batch would stay in memory until the transaction commits); a run killed
+before it commits leaves only that folder behind.
+
 A connection's stable id (:mod:`logsleuth.keys`) hangs on its first line, its address
 and its port, and the last two may be learnt after some of its lines were written: a
 line is stored with the id its connection has at that moment (for a connection still
@@ -13,6 +18,9 @@ id of its connection as the database shows it.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from typing import Any
 
 from logsleuth.model import Event
@@ -30,6 +38,8 @@ class EventLog:
 
     def __init__(self, store: Store, sess: Sessionizer, run: int) -> None:
         self.store, self.sess, self.run = store, sess, run
+        self._folder: str | None = None
+        self._staged: list[str] = []
         self.events: list[Event] = []
         self.conns: list[Any] = []
         self.stored = 0
@@ -69,7 +79,13 @@ class EventLog:
                     watch[id(c)] = (c, cid)
             ids.append(cid)
         self._settle()
-        self.stored += self.store.add_events(EventBatch(self.run, self.events, ids))
+        if self._folder is None:
+            near = os.path.dirname(os.path.abspath(self.store.path))
+            where = near if self.store.path != ":memory:" and os.access(near, os.W_OK) else None
+            self._folder = tempfile.mkdtemp(prefix=".logsleuth-events-", dir=where)
+        path = os.path.join(self._folder, f"{len(self._staged):06d}.parquet")
+        self.store.stage_events(EventBatch(self.run, self.events, ids), path)
+        self._staged.append(path)
         self.events, self.conns = [], []
 
     def _settle(self) -> None:
@@ -82,14 +98,25 @@ class EventLog:
                 del self._watch[key]
 
     def finish(self) -> int:
-        """Write the rest and move rows whose connection's id changed; the rows stored."""
-        self.flush()
-        for key, (c, stored) in list(self._watch.items()):
-            now = connection_id(c)  # still open: the id open_connections gets
-            if now != stored:
-                self._moves.append((stored, now))
-                self._watch[key] = (c, now)
-        self._settle()
-        self.store.relink_events(self._moves)
-        self._moves.clear()
+        """Store every event of the run and move rows whose connection's id changed;
+        the rows stored."""
+        try:
+            self.flush()
+            for key, (c, stored) in list(self._watch.items()):
+                now = connection_id(c)  # still open: the id open_connections gets
+                if now != stored:
+                    self._moves.append((stored, now))
+                    self._watch[key] = (c, now)
+            self._settle()
+            self.stored += self.store.add_events(self._staged)
+            self.store.relink_events(self._moves)
+            self._moves.clear()
+        finally:
+            self.discard()
         return self.stored
+
+    def discard(self) -> None:
+        """Remove the staged files (after loading them, or when the run fails)."""
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder, self._staged = None, []

@@ -419,8 +419,13 @@ class IngestRun:
                 self.infos.append(SourceInfo(err.path, "-", note=err.reason))
             else:
                 self.infos.append(SourceInfo(err.path, "-", error=err.reason, hint=err.hint))
-        for plan in self._plans(sources):
-            self.read(plan)
+        try:
+            for plan in self._plans(sources):
+                self.read(plan)
+        except BaseException:
+            if self.events is not None:
+                self.events.discard()  # the staged lines of a run that will not commit
+            raise
         self.flush()
         if self.events is not None:
             self.events.finish()
