@@ -125,11 +125,28 @@ def count(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
 
 
-def rows(log: Path, n: int, jdir: Path | None, paste: Path, db: Path) -> list[Row]:
+def rows(
+    log: Path, n: int, jdir: Path | None, paste: Path, db: Path, baseline: Path | None = None
+) -> list[Row]:
     ls = [PY, "-m", "logsleuth"]
     out = [
         Row("grep -cE (floor)", ["grep", "-cE", "sshd(-session|-auth)?\\[", str(log)], n),
         Row("logsleuth scan --format json", [*ls, "scan", str(log), "-f", "json"], n),
+    ]
+    if baseline is not None:
+        # The same command from a checkout of an earlier commit, for before/after figures.
+        code = (
+            f"import sys; sys.path.insert(0, {str(baseline)!r}); "
+            "from logsleuth.cli import main; main()"
+        )
+        out.append(
+            Row(
+                f"logsleuth scan --format json ({baseline.name})",
+                [PY, "-c", code, "scan", str(log), "-f", "json"],
+                n,
+            )
+        )
+    out += [
         Row("logsleuth scan --format text", [*ls, "scan", str(log), "-f", "text"], n),
         Row(
             "logsleuth ingest (new database)",
@@ -166,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--journal", type=int, default=200_000, help="journal entries (0: skip)")
     ap.add_argument("--only", default="", help="run only rows whose name contains this")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of an earlier commit: adds its scan --format json row",
+    )
     args = ap.parse_args(argv)
     DATA.mkdir(parents=True, exist_ok=True)
     log = authlog(args.lines)
@@ -175,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="logsleuth-bench-"))
     db = work / "bench.duckdb"
     load_before = os.getloadavg()
-    env_rows = rows(log, n, jdir, paste, db)
+    env_rows = rows(log, n, jdir, paste, db, args.baseline)
     results: list[tuple[Row, float | None, float | None, int | None]] = []
     for row in env_rows:
         if args.only and args.only not in row.name:
