@@ -130,7 +130,12 @@ def rows(
 ) -> list[Row]:
     ls = [PY, "-m", "logsleuth"]
     out = [
-        Row("grep -cE (floor)", ["grep", "-cE", "sshd(-session|-auth)?\\[", str(log)], n),
+        # Piped: GNU grep stops at the first match when its output is /dev/null.
+        Row(
+            "grep -cE (floor)",
+            ["sh", "-c", 'grep -cE "sshd(-session|-auth)?\\[" "$1" | cat', "sh", str(log)],
+            n,
+        ),
         Row("logsleuth scan --format json", [*ls, "scan", str(log), "-f", "json"], n),
     ]
     if baseline is not None:
