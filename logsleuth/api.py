@@ -1,7 +1,7 @@
 """The pipeline: readers -> classify -> sessionize -> store -> report.
 
 ``ingest`` reads what is new into a database, ``report`` reads a window out of it, and
-``scan`` is ingest into an in-memory database followed by report: one path. None of them
+``scan`` is ingest into a temporary database followed by report: one path. None of them
 prints; a source that cannot be read is recorded in the report instead of stopping the run.
 """
 
@@ -29,7 +29,7 @@ from logsleuth.readers.sources import Source, default_sources, expand
 from logsleuth.report import build_report
 from logsleuth.sessionize import Sessionizer
 from logsleuth.sshd_config import SshdSettings, load_host_configs
-from logsleuth.store import RunRecord, Store, Window
+from logsleuth.store import RunRecord, Store, Window, memory_guard
 
 
 def load_catalogue(patterns_dirs: Sequence[str] = ()) -> Catalogue:
@@ -136,15 +136,19 @@ def default_db() -> str:
 
 
 def _open_store(db: str, wait: float) -> Store:
-    if db != ":memory:":
-        folder = os.path.dirname(os.path.abspath(db))
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create {folder}: {exc.strerror or exc}",
-                "choose another --db, or run as a user who may write there",
-            ) from None
+    """The database ``db`` names; ``:memory:`` (a scan's store) is a database file in a
+    private temporary directory instead, so that DuckDB can spill to disk and memory
+    stays bounded whatever the input (it is removed when closed)."""
+    if db == ":memory:":
+        return Store.scratch()
+    folder = os.path.dirname(os.path.abspath(db))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create {folder}: {exc.strerror or exc}",
+            "choose another --db, or run as a user who may write there",
+        ) from None
     return Store(db, wait=wait)
 
 
@@ -200,9 +204,9 @@ def _ingest_into(
         window=window,
         facts=facts,
         progress=progress,
-        # An in-memory scan reports and forgets: only a database that outlives the run
-        # keeps every line (the report never reads them).
-        events=store.path != ":memory:",
+        # A scan (a temporary store) reports and forgets: only a database that outlives
+        # the run keeps every line (the report never reads them).
+        events=store.path != ":memory:" and not store.temporary,
     )
     record = run.run(sources, errors)
     return IngestResult(record, tuple(run.infos))
@@ -235,21 +239,22 @@ def ingest(
     configs, settings = _configs(sshd_config)
     store = _open_store(db or default_db(), wait)
     try:
-        store.begin()
-        result = _ingest_into(
-            store,
-            paths,
-            cat=cat,
-            settings=settings,
-            options=ReadOptions(year=year, tz=zone),
-            journal=journal,
-            journal_dirs=journal_dirs,
-            journal_files=journal_files,
-            reader=reader,
-            incremental=True,
-        )
-        store.commit()
-        return result
+        with memory_guard():
+            store.begin()
+            result = _ingest_into(
+                store,
+                paths,
+                cat=cat,
+                settings=settings,
+                options=ReadOptions(year=year, tz=zone),
+                journal=journal,
+                journal_dirs=journal_dirs,
+                journal_files=journal_files,
+                reader=reader,
+                incremental=True,
+            )
+            store.commit()
+            return result
     finally:
         store.close()  # without a commit, the run's writes are rolled back
 
@@ -316,7 +321,8 @@ def open_report(
     store = Store(path, wait=wait)
     try:
         window = Window(since, until, hosts or None)
-        yield _report_from(store, window, configs, settings, stored=True)
+        with memory_guard():
+            yield _report_from(store, window, configs, settings, stored=True)
     finally:
         store.close()
 
@@ -368,7 +374,7 @@ def open_scan(
     progress: Callable[[str, int], None] | None = None,
     plain: bool = False,
 ) -> Iterator[Report]:
-    """Scan = ingest into an in-memory store, then report: one path.
+    """Scan = ingest into a temporary store, then report: one path.
 
     The connections of the report are read from the store page by page while the context
     is open. ``since``/``until`` select the connections alive in that window: every line
@@ -384,30 +390,31 @@ def open_scan(
     facts = FactCollector(cat, advice_catalogue().facts)
     store = _open_store(db, 0.0)
     try:
-        if db != ":memory:":
-            store.begin()
-        _ingest_into(
-            store,
-            paths,
-            cat=cat,
-            settings=settings,
-            options=ReadOptions(year=year, tz=zone, plain=plain),
-            journal=journal,
-            journal_dirs=journal_dirs,
-            journal_files=journal_files,
-            reader=reader,
-            incremental=False,
-            window=(since, until),
-            facts=facts,
-            progress=progress,
-        )
-        if progress is not None:
-            progress("", -1)
-        if db != ":memory:":
-            store.commit()
-        yield _report_from(
-            store, Window(since, until), configs, settings, stored=False, facts=facts
-        )
+        with memory_guard():
+            if db != ":memory:":
+                store.begin()
+            _ingest_into(
+                store,
+                paths,
+                cat=cat,
+                settings=settings,
+                options=ReadOptions(year=year, tz=zone, plain=plain),
+                journal=journal,
+                journal_dirs=journal_dirs,
+                journal_files=journal_files,
+                reader=reader,
+                incremental=False,
+                window=(since, until),
+                facts=facts,
+                progress=progress,
+            )
+            if progress is not None:
+                progress("", -1)
+            if db != ":memory:":
+                store.commit()
+            yield _report_from(
+                store, Window(since, until), configs, settings, stored=False, facts=facts
+            )
     finally:
         store.close()
 

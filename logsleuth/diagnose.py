@@ -537,7 +537,8 @@ def diagnose(
     found += silence_windows(drops, configs)
     failures = store.query_as("auth_failures", AuthFailureRow)
     found += health_checks(
-        store.query_as("probes", ProbeRow), {(r.host, r.client_ip) for r in failures}
+        store.query_as("probes", ProbeRow, [PROBE_MIN]),
+        {(r.host, r.client_ip) for r in failures},
     )
     password_hosts = {r.host for r in store.query_as("password_logins", PasswordLoginRow)}
     found += password_guessing(failures, password_hosts)

@@ -230,7 +230,7 @@ def load(lake: str, since: datetime | None = None, until: datetime | None = None
             f"no connections in the lake at {lake}",
             "write one with `logsleuth export --parquet DIR`",
         )
-    store = Store()
+    store = Store.scratch()  # spills to disk beyond its memory limit
     con = store.con
     try:
         where, params = _window(since, until, "start")

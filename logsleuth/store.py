@@ -3,15 +3,23 @@ unmatched shapes; rollups are ``sql/*.sql``.
 
 This is the only module that imports duckdb. Rows are bulk-loaded through a temporary
 newline-delimited JSON file, which DuckDB reads far faster than row-by-row inserts.
+
+Memory is bounded whatever the input: DuckDB gets at most :func:`memory_limit_mb` of
+memory and spills what does not fit (sorts, aggregates, table pages) to a temporary
+directory. ``scan`` therefore stores into a database file in a private temporary
+directory (:meth:`Store.scratch`, removed on close), never ``:memory:``, whose pages
+could not be spilled.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
 from importlib import resources
@@ -45,6 +53,40 @@ __all__ = ["CONNECTION_COLUMNS", "ConnectionPages", "RunRecord", "Store", "Windo
 BATCH = 20_000
 T = TypeVar("T")
 SCHEMA_VERSION = "3"
+#: DuckDB's memory (buffer pool, sorts, aggregates) in MiB unless the environment
+#: variable :data:`MEMORY_ENV` says otherwise; beyond it DuckDB spills to disk.
+MEMORY_LIMIT_MB = 128
+MEMORY_ENV = "LOGSLEUTH_DUCKDB_MEMORY_MB"
+#: DuckDB's worker threads: each sorts and aggregates in buffers of its own, so more
+#: threads need more memory for the same limit (the Python side is single-threaded).
+THREADS = 1
+
+
+def memory_limit_mb() -> int:
+    """DuckDB's memory limit in MiB: :data:`MEMORY_ENV` if set to a number >= 32, else
+    :data:`MEMORY_LIMIT_MB`."""
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    if text.isascii() and text.isdigit() and 32 <= int(text) <= 1 << 30:
+        return int(text)
+    return MEMORY_LIMIT_MB
+
+
+def out_of_memory(exc: Exception) -> StoreError:
+    """The clear error for DuckDB running out of its memory limit."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError(
+        f"the database ran out of its memory limit of {memory_limit_mb()} MiB ({first})",
+        f"raise the limit with {MEMORY_ENV}=MIB, or read fewer sources at once",
+    )
+
+
+@contextmanager
+def memory_guard() -> Iterator[None]:
+    """Turn DuckDB running out of its memory limit into a :class:`StoreError`."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException as exc:
+        raise out_of_memory(exc) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,24 +139,37 @@ class Store:
     """A DuckDB database, in memory (``:memory:``) or in a file."""
 
     def __init__(
-        self, path: str = ":memory:", *, read_only: bool = False, wait: float = 0.0
+        self,
+        path: str = ":memory:",
+        *,
+        read_only: bool = False,
+        wait: float = 0.0,
+        temp_directory: str | None = None,
     ) -> None:
         """Open (or create) a database; ``read_only`` opens an existing file for queries
         only, with no access to other files either. ``wait``: seconds to wait for another
-        logsleuth holding the file before giving up with a clear error."""
+        logsleuth holding the file before giving up with a clear error.
+        ``temp_directory``: where DuckDB spills what exceeds its memory limit (default:
+        ``PATH.tmp`` beside a database file; a ``:memory:`` store cannot spill its
+        tables, only its sorts and aggregates, and only with a directory given)."""
         if read_only and not os.path.isfile(path):
             raise StoreError(
                 f"no database at {path}", "give the --db that `logsleuth ingest` writes"
             )
         self.path = path
+        self._scratch: str | None = None
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": f"{memory_limit_mb()}MiB",
+            "threads": THREADS,
+        }
+        if temp_directory is not None:
+            config["temp_directory"] = temp_directory
+        if read_only:
+            config["enable_external_access"] = False
         deadline = time.monotonic() + wait
         while True:
             try:
-                self.con = (
-                    duckdb.connect(path, read_only=True, config={"enable_external_access": False})
-                    if read_only
-                    else duckdb.connect(path)
-                )
+                self.con = duckdb.connect(path, read_only=read_only, config=config)
                 break
             except duckdb.Error as exc:
                 if _is_lock_error(exc) and time.monotonic() < deadline:
@@ -129,6 +184,7 @@ class Store:
                 raise StoreError(
                     f"cannot open database {path}: {exc}", "check the path and its permissions"
                 ) from None
+        self.con.execute("SET enable_progress_bar = false")  # never draw on the terminal
         self._db = str(self.con.execute("SELECT current_database()").fetchall()[0][0])
         if not read_only:
             self._check_version()
@@ -188,9 +244,44 @@ class Store:
                 "ingest into a new --db",
             )
 
+    @classmethod
+    def scratch(cls) -> Store:
+        """A new database file in a private temporary directory (with the directory
+        DuckDB spills to), both removed by :meth:`close`: ``scan``'s store."""
+        folder = tempfile.mkdtemp(prefix="logsleuth-scan-")
+        try:
+            store = cls(
+                os.path.join(folder, "scan.duckdb"),
+                temp_directory=os.path.join(folder, "spill"),
+            )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        store._scratch = folder
+        return store
+
+    @property
+    def temporary(self) -> bool:
+        """Whether this is a scratch database (:meth:`scratch`), deleted on close."""
+        return self._scratch is not None
+
+    def settings(self) -> dict[str, str]:
+        """DuckDB's memory limit, threads and spill directory for this database."""
+        rows = self.con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN "
+            "('memory_limit', 'threads', 'temp_directory')"
+        ).fetchall()
+        return {str(k): str(v) for k, v in rows}
+
     def close(self) -> None:
-        """Close the database (a transaction still open is rolled back)."""
-        self.con.close()
+        """Close the database (a transaction still open is rolled back); a scratch
+        database is deleted with its directory."""
+        try:
+            self.con.close()
+        finally:
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+                self._scratch = None
 
     # -- transactions -------------------------------------------------------------------
     def begin(self) -> None:
@@ -200,7 +291,7 @@ class Store:
     def commit(self) -> None:
         """Make the run's writes durable, all at once."""
         self.con.execute("COMMIT")
-        if self.path != ":memory:":
+        if self.path != ":memory:" and self._scratch is None:
             self.con.execute("CHECKPOINT")
 
     def rollback(self) -> None:
@@ -525,13 +616,59 @@ class Store:
         return ConnectionPages(self)
 
 
+#: The report order (:data:`CONNECTION_ORDER`) as a row value (no NULL: an unknown start
+#: sorts first), for ranges of it.
+_ORDER_KEY = "(host, direction, coalesce(start, TIMESTAMP '0001-01-01'), id)"
+_NO_START = datetime(1, 1, 1)  # TIMESTAMP '0001-01-01': before any time a log holds
+#: What a connection weighs in memory, roughly: its evidence lines.
+_WEIGHT = "coalesce(list_sum(list_transform(evidence, lambda e: strlen(e.text) + 64)), 0) + 200"
+
+
+def _range(lo: tuple[Any, ...] | None, hi: tuple[Any, ...] | None) -> tuple[list[str], list[Any]]:
+    """The conditions (and their parameters) of the keys after ``lo`` up to ``hi``.
+
+    Besides the row comparison, plain conditions on ``host`` and ``start`` let DuckDB
+    skip the row groups outside the range (connections are stored about in time order).
+    """
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if lo is not None:
+        where.append(f"{_ORDER_KEY} > (?, ?, ?, ?)")
+        params.extend(lo)
+        where.append("host >= ?")
+        params.append(lo[0])
+    if hi is not None:
+        where.append(f"{_ORDER_KEY} <= (?, ?, ?, ?)")
+        params.extend(hi)
+        where.append("host <= ?")
+        params.append(hi[0])
+    if lo is not None and hi is not None and lo[:2] == hi[:2]:
+        # One host and direction: the range is a span of start times.
+        if hi[2] == _NO_START:
+            where.append("start IS NULL")
+        elif lo[2] == _NO_START:
+            where.append("(start IS NULL OR start <= ?)")
+            params.append(hi[2])
+        else:
+            where.append("start BETWEEN ? AND ?")
+            params.extend((lo[2], hi[2]))
+    return where, params
+
+
 class ConnectionPages(Sequence[Connection]):
     """The connections of a store's window, in report order, never all in memory.
 
     Each iteration reads through its own cursor (with the same window), so renderers may
-    iterate while other rollups run; the store must stay open while it is used.
+    iterate while other rollups run; the store must stay open while it is used. The
+    connections are read in ranges of the report order of at most :attr:`RANGE_ROWS`
+    rows and about :attr:`RANGE_BYTES` of evidence, each sorted on its own, and fetched
+    :attr:`PAGE` rows at a time: DuckDB sorts the narrow keys within its memory limit
+    whatever their number, but not wide rows (a connection with dozens of evidence
+    lines) beyond about its memory limit in all.
     """
 
+    RANGE_ROWS = 250_000
+    RANGE_BYTES = 24 << 20
     PAGE = 2000
 
     def __init__(self, store: Store) -> None:
@@ -550,12 +687,34 @@ class ConnectionPages(Sequence[Connection]):
             self._store._prepare(cur)
         return cur
 
+    def _bounds(self, cur: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+        """The last key of each range but the last, in order."""
+        rows = cur.execute(
+            "SELECT host, direction, s, id FROM (SELECT host, direction, s, id, weight, "
+            "sum(weight) OVER w AS total, row_number() OVER w AS n FROM (SELECT host, "
+            "direction, start, coalesce(start, TIMESTAMP '0001-01-01') AS s, id, "
+            f"{_WEIGHT} AS weight FROM connections) "
+            f"WINDOW w AS (ORDER BY {CONNECTION_ORDER} ROWS UNBOUNDED PRECEDING)) "
+            "WHERE n % $rows = 0 OR total // $bytes <> (total - weight) // $bytes "
+            "ORDER BY n",
+            {"rows": self.RANGE_ROWS, "bytes": self.RANGE_BYTES},
+        ).fetchall()
+        return [tuple(r) for r in rows]
+
     def __iter__(self) -> Iterator[Connection]:
         cur = self._cursor()
         try:
-            cur.execute(f"SELECT {SELECT_COLUMNS} FROM connections ORDER BY {CONNECTION_ORDER}")
-            while rows := cur.fetchmany(self.PAGE):
-                yield from map(unload_connection, rows)
+            with memory_guard():
+                bounds = self._bounds(cur)
+                for lo, hi in zip([None, *bounds], [*bounds, None], strict=True):
+                    where, params = _range(lo, hi)
+                    cur.execute(
+                        f"SELECT {SELECT_COLUMNS} FROM connections WHERE "
+                        f"{' AND '.join(where)} ORDER BY {CONNECTION_ORDER}",
+                        params,
+                    )
+                    while rows := cur.fetchmany(self.PAGE):
+                        yield from map(unload_connection, rows)
         finally:
             cur.close()
 
