@@ -186,11 +186,10 @@ class Store:
                 ) from None
         self.con.execute("SET enable_progress_bar = false")  # never draw on the terminal
         self._db = str(self.con.execute("SELECT current_database()").fetchall()[0][0])
-        if not read_only:
-            self._check_version()
-            self._create()
-        else:
+        if read_only:
             self.include_open_connections()
+        elif not self._check_version():
+            self._create()
         self._window: Window | None = None
         self._pending: list[Connection] = []
 
@@ -229,10 +228,12 @@ class Store:
         if not self.con.execute("SELECT count(*) FROM meta").fetchall()[0][0]:
             self.con.execute("INSERT INTO meta VALUES ('schema', ?)", [SCHEMA_VERSION])
 
-    def _check_version(self) -> None:
+    def _check_version(self) -> bool:
+        """Whether the database already holds this version's schema (a database of
+        another version is an error; an empty one gets the schema)."""
         tables = {r[0] for r in self.con.execute("SHOW TABLES").fetchall()}
         if not tables:
-            return
+            return False
         version = None
         if "meta" in tables:
             row = self.con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchall()
@@ -243,6 +244,7 @@ class Store:
                 f"(schema {version or 1}, this one writes {SCHEMA_VERSION})",
                 "ingest into a new --db",
             )
+        return True
 
     @classmethod
     def scratch(cls) -> Store:
@@ -363,10 +365,25 @@ class Store:
     def relink_events(self, moves: Sequence[tuple[int, int]]) -> None:
         """Give events the final id of a connection whose id changed after they were
         stored (``(old, new)`` pairs, applied in order)."""
+        # One UPDATE for all of them (each is a pass over every stored event): the moves
+        # composed first, so that a chain a -> b -> c moves a's rows to c.
+        final: dict[int, int] = {}
+        sources: dict[int, set[int]] = {}  # current id -> the first ids now carrying it
         for old, new in moves:
-            self.con.execute(
-                "UPDATE events SET connection_id = ? WHERE connection_id = ?", [new, old]
-            )
+            moved = sources.pop(old, set())
+            if old not in final:
+                moved.add(old)
+            for first in moved:
+                final[first] = new
+            sources.setdefault(new, set()).update(moved)
+        pairs = [(a, b) for a, b in final.items() if a != b]
+        if not pairs:
+            return
+        self.con.execute(
+            "UPDATE events SET connection_id = m.new FROM (SELECT unnest($old) AS old, "
+            "unnest($new) AS new) m WHERE events.connection_id = m.old",
+            {"old": [a for a, _ in pairs], "new": [b for _, b in pairs]},
+        )
 
     def new_run_id(self) -> int:
         """The id the next run gets."""

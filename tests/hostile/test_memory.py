@@ -192,3 +192,22 @@ def test_the_sessionizer_forgets_settled_connections():
     assert len(sess._live) == held
     assert len(sess._procs) <= held and len(sess._by_addr) <= held
     assert sum(len(w) for w in sess._awaiting_child.values()) <= held
+
+
+def test_relinking_events_is_one_update_with_chains_composed(tmp_path):
+    """An incremental run moves its events in one pass over the table, not one per
+    move; the result is that of the moves applied in order."""
+    store = Store(str(tmp_path / "db.duckdb"))
+    try:
+        store.con.execute(
+            "INSERT INTO events (run, connection_id) SELECT 1, unnest([1, 2, 5, 6, 7, 9])"
+        )
+        moves = [(1, 2), (2, 3), (5, 6), (6, 5), (7, 8), (7, 4), (9, 9)]
+        store.relink_events(moves)
+        got = store.con.execute("SELECT connection_id FROM events ORDER BY rowid").fetchall()
+    finally:
+        store.close()
+    ids = [1, 2, 5, 6, 7, 9]
+    for old, new in moves:
+        ids = [new if i == old else i for i in ids]
+    assert [r[0] for r in got] == ids == [3, 3, 5, 5, 8, 9]
