@@ -158,6 +158,9 @@ class IngestResult:
 
     run: RunRecord
     sources: tuple[SourceInfo, ...]
+    pending: int = 0
+    """Connections still open, or closed too recently to be settled, at the end of the
+    run: kept for the next run, and shown by ``report`` meanwhile."""
 
 
 def overlaps(conn: Connection, since: datetime | None, until: datetime | None) -> bool:
@@ -209,7 +212,7 @@ def _ingest_into(
         events=store.path != ":memory:" and not store.temporary,
     )
     record = run.run(sources, errors)
-    return IngestResult(record, tuple(run.infos))
+    return IngestResult(record, tuple(run.infos), run.pending)
 
 
 def ingest(

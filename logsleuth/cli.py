@@ -454,6 +454,12 @@ def ingest(
             f"run {r.id}: {plural(r.lines, 'new line')} ({r.ssh_lines} ssh) from "
             f"{plural(len(result.sources), 'source')}, "
             f"{plural(r.connections, 'connection')} stored"
+            + (
+                f", {result.pending} still open or settling (kept for the next run; "
+                "`report` shows them)"
+                if result.pending
+                else ""
+            )
         )
         for s in result.sources:
             typer.echo(visible(f"  {s.path}: {s.lines} lines" + (f" ({s.note})" if s.note else "")))

@@ -35,7 +35,7 @@ from logsleuth.limits import MAX_MESSAGE
 from logsleuth.model import Connection, Record, SourceInfo, UnmatchedShape
 from logsleuth.positions import FileState, Position, Tail, file_state, same_stream, unchanged
 from logsleuth.readers import READERS, ReadOptions
-from logsleuth.readers.sources import Source, order_rotated, rotation_key
+from logsleuth.readers.sources import Source, label_of, order_rotated, rotation_key
 from logsleuth.readers.syslog import YearGuess, read_syslog_lines
 from logsleuth.session_state import dump_state, load_state
 from logsleuth.sessionize import Sessionizer
@@ -127,6 +127,9 @@ class IngestRun:
         self.unmatched = Unmatched()
         self.infos: list[SourceInfo] = []
         self.lines = self.ssh = self.stored = 0
+        #: Connections still open (or not yet settled) at the end of the run, kept in the
+        #: live state for the next run; counted only for a database that outlives the run.
+        self.pending = 0
         self._batch: list[Connection] = []
         self.events = EventLog(store, self.sess, store.new_run_id()) if events else None
         # What each host's own lines say about it (release, systemd, sshd's counts),
@@ -156,7 +159,7 @@ class IngestRun:
                     (
                         p
                         for p in self.positions.values()
-                        if p.cursor is not None and p.path == src.path
+                        if p.cursor is not None and p.path == label_of(src.path)
                     ),
                     None,
                 )
@@ -210,7 +213,15 @@ class IngestRun:
 
     # -- reading ----------------------------------------------------------------------
     def _records(self, plan: _Plan, counter: list[int]) -> tuple[Iterator[Record], object]:
-        """The plan's records from its start, and the object whose offset advances."""
+        """The plan's records from its start, and the object whose offset advances; a
+        file name that is not valid UTF-8 is replaced by its label in every record."""
+        recs, tail = self._raw_records(plan, counter)
+        label = label_of(plan.source.path)
+        if label != plan.source.path:
+            recs = (replace(r, source=label) for r in recs)
+        return recs, tail
+
+    def _raw_records(self, plan: _Plan, counter: list[int]) -> tuple[Iterator[Record], object]:
         src, pos = plan.source, plan.pos
         if src.reader == "journald" and pos is not None and pos.cursor:
             reader = READERS["journald"]()
@@ -293,7 +304,7 @@ class IngestRun:
                         flawed += 1
                         flaws.update(rec.flaws)
                     if progress is not None and not lines & 0xFFFF:
-                        progress(src.path, lines)
+                        progress(label_of(src.path), lines)
                     prog = rec.program
                     if prog in HOST_PROGRAMS:  # reboots and boot markers end what they killed
                         host_ev = classify_host_record(rec, cat, plain)
@@ -362,7 +373,7 @@ class IngestRun:
             note = f"{note}; {forged_note}" if note else forged_note
         self.infos.append(
             SourceInfo(
-                src.path,
+                label_of(src.path),
                 src.reader,
                 lines,
                 ssh,
@@ -384,7 +395,9 @@ class IngestRun:
             self._next_stream += 1
         if src.reader == "journald":
             if cursor is not None:
-                self.positions[stream] = Position(stream, src.path, src.reader, cursor=cursor)
+                self.positions[stream] = Position(
+                    stream, label_of(src.path), src.reader, cursor=cursor
+                )
             return
         state = plan.state
         if state is None:
@@ -394,7 +407,7 @@ class IngestRun:
             offset = state.size  # whole-file readers: read to the end
         self.positions[stream] = Position(
             stream,
-            src.path,
+            label_of(src.path),
             src.reader,
             state.device,
             state.inode,
@@ -416,9 +429,11 @@ class IngestRun:
         for err in errors:
             if self.whole_lines and err.reason.startswith("empty"):
                 # Just rotated, most often: flagged as silent in reports, not a failed run.
-                self.infos.append(SourceInfo(err.path, "-", note=err.reason))
+                self.infos.append(SourceInfo(label_of(err.path), "-", note=err.reason))
             else:
-                self.infos.append(SourceInfo(err.path, "-", error=err.reason, hint=err.hint))
+                self.infos.append(
+                    SourceInfo(label_of(err.path), "-", error=err.reason, hint=err.hint)
+                )
         try:
             for plan in self._plans(sources):
                 self.read(plan)
@@ -439,9 +454,9 @@ class IngestRun:
         if self.facts is not None:
             self.store.save_facts_state(self.facts.export_state(), run)
         if self.whole_lines:  # a database that outlives the run: queries see open ones too
-            self.store.save_open_connections(
-                [with_stable_id(c) for c in load_state(state, self._fresh()).finish()]
-            )
+            pending = [with_stable_id(c) for c in load_state(state, self._fresh()).finish()]
+            self.store.save_open_connections(pending)
+            self.pending = len(pending)
         record = RunRecord(
             run,
             started,

@@ -50,6 +50,22 @@ class Source:
     """Anything worth telling about it (e.g. "default auth log")."""
 
 
+def label_of(path: str) -> str:
+    """How a path is shown and stored: the path itself, or, for a name that is not valid
+    UTF-8 (the bytes Python carries as lone surrogates), the same name with each such
+    byte written as ``\\xNN``. Text columns and reports hold only valid UTF-8; the file
+    is still opened by its real name."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = path.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return path.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+        return raw.decode("utf-8", "backslashreplace")
+    return path
+
+
 def expand(paths: Sequence[str], reader: str = "auto") -> tuple[list[Source], list[SourceError]]:
     """The sources named by ``paths``, and the problems found with them.
 
