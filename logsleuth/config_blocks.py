@@ -215,11 +215,35 @@ def build(
     An item's own snippet and changes show its own values (so its title, text and
     snippet agree); the host block merges every item, and says so where items differ.
     """
+    return [_own(a, cat, facts, configs) for a in advice], blocks(advice, cat, facts, configs)
+
+
+@dataclass(frozen=True, slots=True)
+class Merger:
+    """Merges some of a report's advice items into per-host blocks, with the report's
+    catalogue, host facts and configured values: what ``--top`` shows is what the blocks
+    hold."""
+
+    cat: AdviceCatalogue
+    facts: Mapping[str, HostFacts]
+    configs: Mapping[str, SshdSettings]
+
+    def __call__(self, advice: Sequence[Advice]) -> tuple[HostConfig, ...]:
+        return tuple(blocks(advice, self.cat, self.facts, self.configs))
+
+
+def blocks(
+    advice: Sequence[Advice],
+    cat: AdviceCatalogue,
+    facts: Mapping[str, HostFacts],
+    configs: Mapping[str, SshdSettings],
+) -> list[HostConfig]:
+    """One block per host that merges the settings of the given advice items."""
     per_host: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for a in advice:
         for host, opt, value in a.settings:
             per_host[host].append((opt, value))
-    blocks: list[HostConfig] = []
+    out: list[HostConfig] = []
     for host in sorted(per_host):
         versions, settings = _context(host, facts, configs)
         lines = merge_host(per_host[host], cat.options, versions, settings)
@@ -257,7 +281,7 @@ def build(
             )
         )
         f = facts.get(host)
-        blocks.append(
+        out.append(
             HostConfig(
                 host,
                 described,
@@ -266,7 +290,7 @@ def build(
                 systemd if f and f.systemd else None,
             )
         )
-    return [_own(a, cat, facts, configs) for a in advice], blocks
+    return out
 
 
 def _own(

@@ -32,6 +32,9 @@ OPEN = "open"
 PATTERN_FAMILIES = frozenset(FAMILIES) | {SESSION}
 
 #: Families that mean the connection ended abnormally (used for the "abnormal share").
+#: ``unknown`` is not one of them: the log does not say why the connection ended (a
+#: ``session closed`` without a disconnect line at LogLevel INFO is the common case), and
+#: a figure that counts it as abnormal accuses sessions that may have ended normally.
 ABNORMAL = frozenset(
     {
         "keepalive-timeout",
@@ -40,6 +43,8 @@ ABNORMAL = frozenset(
         "server-limit",
         "server-shutdown",
         "protocol-error",
-        "unknown",
     }
 )
+
+#: The family of a connection whose end the log does not explain (counted apart).
+UNEXPLAINED = "unknown"

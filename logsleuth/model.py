@@ -5,8 +5,8 @@ Stages pass iterators of these types, never dicts; only ``store`` sees DuckDB ro
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NewType
 
@@ -297,7 +297,8 @@ class HostReport:
     families: Mapping[str, int]
     causes: tuple[CauseCount, ...]
     abnormal: int = 0
-    """Inbound connections that ended in an abnormal family."""
+    """Inbound connections that ended in an abnormal family (``families.ABNORMAL``:
+    ``unknown`` endings are not counted, the log does not say they were abnormal)."""
     abnormal_share: float | None = None
     durations: tuple[DurationStats, ...] = ()
     timeline: tuple[FamilyTimeline, ...] = ()
@@ -350,3 +351,8 @@ class Report:
     config: tuple[HostConfig, ...] = ()
     """The advice's settings merged into one block per host."""
     host_facts: tuple[HostFactsSummary, ...] = ()
+    merge: Callable[[Sequence[Advice]], tuple[HostConfig, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Merges some of the advice items into blocks like ``config`` (what a layout that
+    shows only some items, ``--top``, offers to paste); None: only ``config`` is known."""

@@ -163,4 +163,5 @@ def build_report(
         coverage=coverage,
         config=tuple(blocks),
         host_facts=host_facts,
+        merge=config_blocks.Merger(cat, facts, configs),
     )

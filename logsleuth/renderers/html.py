@@ -119,11 +119,12 @@ def _host(report: Report, h: HostReport) -> str:
     abnormal = view.abnormal(h)[0]
     out = [f'<section class="host"><h2>Host {esc(h.host)}</h2>']
     if h.connections:
-        share = f"{100 * abnormal / h.connections:.0f}%"
+        counts, share, unexplained = view.ending(h)
         out.append(
-            f"<p>{h.connections} connections, {h.authenticated} authenticated, "
-            f'<span class="{"abnormal" if abnormal else "muted"}">{share} ended abnormally'
-            "</span>.</p>"
+            f"<p>{esc(counts)}, "
+            f'<span class="{"abnormal" if abnormal else "muted"}">{esc(share)}</span>'
+            + (f", {esc(unexplained)}" if unexplained else "")
+            + ".</p>"
         )
     else:
         out.append(f"<p>No inbound connections; {view.outbound(h)[1]} outbound.</p>")

@@ -76,14 +76,9 @@ def _advice(items: tuple[Advice, ...]) -> list[str]:
 
 
 def _host(h: HostReport) -> list[str]:
-    abnormal = view.abnormal(h)[0]
     out = [f"## Host {inline(h.host)}\n"]
     if h.connections:
-        share = f"{100 * abnormal / h.connections:.0f}%"
-        out.append(
-            f"{h.connections} connections, {h.authenticated} authenticated, "
-            f"{share} ended abnormally.\n"
-        )
+        out.append(", ".join(part for part in view.ending(h) if part) + ".\n")
     else:
         out.append(f"No inbound connections; {view.outbound(h)[1]} outbound.\n")
     if h.causes:

@@ -24,6 +24,7 @@ from logsleuth.model import (
     Report,
     SourceInfo,
 )
+from logsleuth.renderers import view
 from logsleuth.renderers.safe import text as cell
 from logsleuth.renderers.safe import visible
 
@@ -157,12 +158,12 @@ def _config_lines(text: str | None, indent: str, width: int) -> list[str]:
     return out
 
 
-def _config_blocks(console: Console, blocks: tuple[HostConfig, ...], width: int) -> None:
+def _config_blocks(
+    console: Console, blocks: tuple[HostConfig, ...], width: int, heading: str
+) -> None:
     if not blocks:
         return
-    console.print(
-        Text("configuration per host (the changes above, merged)", style="bold underline")
-    )
+    console.print(Text(heading, style="bold underline"))
     for b in blocks:
         _print_lines(console, _fill(f"{b.host}: {b.versions}", width, "  ", ""), "bold")
         for part in (b.sshd_config, b.client_config, b.systemd):
@@ -220,13 +221,8 @@ def _cause_table(title: str, causes: tuple[CauseCount, ...], width: int = 100) -
 
 
 def _host(console: Console, h: HostReport, width: int, summary: bool) -> None:
-    abnormal = sum(n for f, n in h.families.items() if f in ABNORMAL)
-    share = f"{100 * abnormal / h.connections:.0f}%" if h.connections else "-"
     if h.connections:
-        text = (
-            f"{plural(h.connections, 'connection')}, {h.authenticated} authenticated, "
-            f"{share} ended abnormally"
-        )
+        text = ", ".join(part for part in view.ending(h) if part)
     else:
         text = f"no inbound connections; {h.outbound_count} outbound"
     # Folded like the advice: continuation lines indented, never at the left margin.
@@ -317,6 +313,35 @@ def select(report: Report, layout: Layout) -> tuple[tuple[HostReport, ...], tupl
     return hosts, items
 
 
+def blocks(report: Report, layout: Layout) -> tuple[tuple[HostConfig, ...], str]:
+    """The merged blocks a layout shows, and their heading.
+
+    They hold exactly the changes of the advice items shown: what is pasted is what was
+    read. ``--top`` leaves the other items' changes out (the heading says how many items
+    are left out); ``--host`` keeps the blocks of those hosts.
+    """
+    hosts, items = select(report, layout)
+    _, every = select(report, Layout(hosts=layout.hosts))
+    left_out = len(every) - len(items)
+    wanted = set(layout.hosts) or {h for a in items for h in (a.hosts or (a.host,))}
+    if left_out and report.merge is not None:
+        merged = report.merge(items)
+        n = len(items)
+        heading = (
+            f"configuration per host (the changes of the {plural(n, 'item')} above, merged; "
+            f"not those of the other {left_out}, left out by --top)"
+        )
+    else:
+        merged = report.config
+        heading = "configuration per host (the changes above, merged)"
+        if left_out:  # a report without the merge: say the blocks hold more than is shown
+            heading = (
+                f"configuration per host (the changes of all {plural(len(every), 'item')}, "
+                "merged, not only those above)"
+            )
+    return tuple(b for b in merged if b.host in wanted), heading
+
+
 def render(
     report: Report, *, color: bool = False, width: int = 100, layout: Layout | None = None
 ) -> str:
@@ -363,8 +388,8 @@ def render(
         total = len(select(report, Layout(hosts=layout.hosts))[1])
         _advice(console, advice, width, layout.summary, total)
     if not layout.summary:
-        shown = {h for a in advice for h in (a.hosts or (a.host,))}
-        _config_blocks(console, tuple(b for b in report.config if b.host in shown), width)
+        shown, heading = blocks(report, layout)
+        _config_blocks(console, shown, width, heading)
     for h in hosts:
         _host(console, h, width, layout.summary)
     if layout.summary:

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import overload
 
+from logsleuth.diagnose import plural
+from logsleuth.families import UNEXPLAINED
 from logsleuth.model import Advice, CauseCount, Connection, HostReport, Report
 
 
@@ -21,6 +23,20 @@ def advice(report: Report) -> tuple[Advice, ...]:
 def abnormal(h: HostReport) -> tuple[int, float | None]:
     """Inbound connections of the host that ended abnormally, and their share."""
     return h.abnormal, h.abnormal_share
+
+
+def ending(h: HostReport) -> tuple[str, str, str]:
+    """The host line of every format, in three parts: the counts, the abnormal share, and
+    the connections whose end no line explains ("" when none). Those are not abnormal
+    (``families.ABNORMAL``): the log does not say why they ended."""
+    n, share = abnormal(h)
+    pct = f"{100 * share:.0f}%" if share is not None else "-"
+    unexplained = h.families.get(UNEXPLAINED, 0)
+    return (
+        f"{plural(h.connections, 'connection')}, {h.authenticated} authenticated",
+        f"{pct} ended abnormally",
+        f"{unexplained} ended without a line saying why" if unexplained else "",
+    )
 
 
 def outbound(h: HostReport) -> tuple[tuple[CauseCount, ...], int]:
