@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from logsleuth import processes
 from logsleuth.families import OPEN
@@ -158,7 +158,9 @@ class _Host:
     listener: int | None = None
     stop: Event | None = None
     """The listener's last stop (``Received signal``) not followed by a start."""
-    signals: list[datetime] = field(default_factory=list)
+    signals: list[tuple[datetime, Event | None]] = field(default_factory=list)
+    """Every stop (``Received signal``): its time and line (None from a state saved
+    before the line was kept)."""
     reboots: list[tuple[datetime, Event]] = field(default_factory=list)
     """Reboot lines (logind) and the stops a boot marker showed to be reboots."""
 
@@ -419,7 +421,7 @@ class Sessionizer:
         r = ev.record
         kind = _SERVER_KINDS.get(ev.cause or "")
         if kind == "stop" and r.ts is not None:
-            h.signals.append(r.ts)
+            h.signals.append((r.ts, ev))
             h.stop = ev
             if r.pid is not None:
                 h.listener = r.pid
@@ -575,7 +577,17 @@ class Sessionizer:
     def _shutdown_near(self, c: _Conn, ts: datetime | None) -> bool:
         if ts is None:
             return False
-        return any(abs(s - ts) <= SHUTDOWN_WINDOW for s in self._host(c.host).signals)
+        return any(abs(s - ts) <= SHUTDOWN_WINDOW for s, _ in self._host(c.host).signals)
+
+    def _stop_near(self, c: _Conn, ts: datetime) -> Event | None:
+        """The stop line (``Received signal``) closest to ``ts`` within the shutdown
+        window, if it is known."""
+        near = [
+            (abs(s - ts), ev)
+            for s, ev in self._host(c.host).signals
+            if ev is not None and abs(s - ts) <= SHUTDOWN_WINDOW
+        ]
+        return min(near, key=lambda t: t[0])[1] if near else None
 
     def _reboot_near(self, c: _Conn, ts: datetime | None) -> Event | None:
         """The reboot line (or reboot stop) within the shutdown window of ``ts``, if any."""
@@ -619,11 +631,12 @@ class Sessionizer:
                     "the session closed as the host went down for a reboot",
                     when,
                 )
-            if self._shutdown_near(c, when):
+            if when is not None and self._shutdown_near(c, when):
+                # The stop line is cited after the connection's own lines (its id stays).
                 return _Verdict(
                     "server-shutdown",
                     "server-shutdown/sshd-stopped",
-                    None,
+                    self._stop_near(c, when),
                     "sshd received a signal as this session closed",
                     when,
                 )
@@ -821,6 +834,8 @@ class HostState(TypedDict):
     listener: int | None
     stop: EventState | None
     signals: list[str]
+    stops: NotRequired[list[EventState | None]]
+    """The stop line of each of ``signals`` (absent in a state saved before it was kept)."""
     reboots: list[list[Any]]
 
 
@@ -952,7 +967,8 @@ def _host_state(h: _Host) -> HostState:
         "now": _t(h.now),
         "listener": h.listener,
         "stop": _event_state(h.stop),
-        "signals": [t.isoformat() for t in h.signals],
+        "signals": [t.isoformat() for t, _ in h.signals],
+        "stops": [_event_state(ev) for _, ev in h.signals],
         "reboots": [[t.isoformat(), _event_state(ev)] for t, ev in h.reboots],
     }
 
@@ -963,11 +979,14 @@ def _host_from(s: HostState) -> _Host:
         e = _event_from(ev)
         if e is not None:
             reboots.append((datetime.fromisoformat(t), e))
+    times = [datetime.fromisoformat(t) for t in s["signals"]]
+    stops = s.get("stops") or []
+    lines = [_event_from(ev) for ev in stops] if len(stops) == len(times) else [None] * len(times)
     return _Host(
         now=_dt(s["now"]),
         listener=s["listener"],
         stop=_event_from(s["stop"]),
-        signals=[datetime.fromisoformat(t) for t in s["signals"]],
+        signals=list(zip(times, lines, strict=True)),
         reboots=reboots,
     )
 

@@ -137,3 +137,82 @@ def test_without_top_the_blocks_merge_every_item(sample):
     got, heading = blocks(sample, Layout(hosts=("web01",)))
     assert got == tuple(b for b in sample.config if b.host == "web01")
     assert heading.endswith("(the changes above, merged)")
+
+
+# A session that ended as sshd was stopped cites the stop line.
+
+
+def stopped(close_after: float) -> Log:
+    """One INFO session on a SysV host; the listener (pid 900) is stopped at 600 s and the
+    session's PAM close follows ``close_after`` seconds later."""
+    log = Log()
+    log.add(0, "olymp", "sshd", 900, "Server listening on 0.0.0.0 port 22.")
+    info_session(log, 10, "olymp", 1200, 1201, "198.51.100.4", 40000, "ann", "open", 0)
+    log.add(600, "olymp", "sshd", 900, "Received signal 15; terminating.")
+    log.add(
+        600 + close_after,
+        "olymp",
+        "sshd",
+        1200,
+        "pam_unix(sshd:session): session closed for user ann",
+    )
+    return log
+
+
+def events_of(log: Log):
+    from logsleuth.catalogue import load
+    from logsleuth.classify import classify_record
+    from logsleuth.model import Record
+    from logsleuth.readers.syslog_header import parse_line
+
+    cat = load()
+    out = []
+    for n, line in enumerate(log.text().splitlines(), 1):
+        h = parse_line(line, 2026)
+        assert h is not None
+        out.append(classify_record(Record(h.ts, h.host, h.program, h.pid, h.message, "x", n), cat))
+    return out
+
+
+def test_a_session_ended_by_an_sshd_stop_cites_the_stop_line(tmp_path):
+    rep = scan(stopped(1), tmp_path)
+    (c,) = [c for c in rep.connections if c.client_port == 40000]
+    assert c.cause == "server-shutdown/sshd-stopped"
+    # The stop line comes after the connection's own lines: the first, which the stable
+    # id hashes, is still its Accepted line.
+    assert "Accepted password for ann" in c.evidence[0].text
+    assert c.evidence[-1].text.endswith("Received signal 15; terminating.")
+    assert c.decisive == c.evidence[-1]
+    (a,) = [a for a in rep.advice if "sshd was stopped" in a.title]
+    assert [e.text for e in a.evidence] == [c.evidence[-1].text]
+    assert "Received signal 15; terminating." in render(rep, "text", width=200)
+
+
+def test_a_session_closed_long_after_the_stop_does_not_cite_it(tmp_path):
+    rep = scan(stopped(60), tmp_path)
+    (c,) = [c for c in rep.connections if c.client_port == 40000]
+    assert c.cause != "server-shutdown/sshd-stopped"
+    assert not any("Received signal" in e.text for e in c.evidence)
+
+
+def test_a_saved_state_carries_the_stop_line_and_an_older_one_still_loads():
+    from logsleuth.sessionize import Sessionizer
+
+    events = events_of(stopped(1))
+    whole = Sessionizer()
+    full = [c for e in events for c in whole.feed(e)] + list(whole.finish())
+    first = Sessionizer()
+    got = [c for e in events[:-1] for c in first.feed(e)]
+    state = json.loads(json.dumps(first.export_state()))
+    second = Sessionizer()
+    second.restore_state(state)
+    got += [c for e in events[-1:] for c in second.feed(e)] + list(second.finish())
+    assert [c.evidence for c in got] == [c.evidence for c in full]
+    # A state saved before the stop line was kept: the same verdict, without the line.
+    for h in state["hosts"].values():
+        del h["stops"]
+    older = Sessionizer()
+    older.restore_state(state)
+    (c,) = [c for e in events[-1:] for c in older.feed(e)] + list(older.finish())
+    assert c.cause == "server-shutdown/sshd-stopped" and c.decisive is None
+    assert not any("Received signal" in e.text for e in c.evidence)
