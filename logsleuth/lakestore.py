@@ -14,6 +14,13 @@ the host name modulo :data:`BUCKETS` (Spark's ``crc32(host) % 32`` and Python's
 ``zlib.crc32`` give the same). Every file carries
 ``logsleuth.schema`` and ``logsleuth.run`` in its Parquet key-value metadata. Like
 store.py this module talks to DuckDB; nothing else does.
+
+Exports are incremental: the ``runs`` rows name the database runs (id and start) each
+export took, so a later export of the same, grown database writes only the events,
+sources and unmatched shapes of runs not yet in the lake, the settled connections the
+lake does not hold settled yet, and a snapshot of the connections still open. A
+connection can so have several rows (open snapshots, then its settled row), all with its
+stable id: every reader takes, per id, the row with the latest ``exported_at``.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ from logsleuth.errors import LogsleuthError, StoreError
 from logsleuth.store import Store
 
 #: 2: events (one row per ssh line, the store's ``events`` table) beside connections.
-SCHEMA_VERSION = "2"
+#: 3: incremental exports: ``connections`` gain ``exported_at`` and ``still_open``,
+#: ``runs`` gain ``store_runs`` (the database runs an export took).
+SCHEMA_VERSION = "3"
 BUCKETS = 32
 #: Tables partitioned by day and host bucket: the time column that gives the day, and
 #: the order of the rows inside each file.
@@ -39,6 +48,8 @@ HOST_TABLES = {
     "connections": ("start", 't.host, t."start" NULLS FIRST, t.id'),
     "events": ("ts", "t.host, t.ts NULLS FIRST, t.source, t.line"),
 }
+#: What each lake table is exported from (temporary tables export() fills).
+_EXPORTED = {"connections": "_lake_conns", "events": "_lake_events"}
 #: Lake name -> the store's table: what each run read, and its unmatched shapes.
 RUN_TABLES = {"sources": "run_sources", "unmatched": "unmatched"}
 _HIVE = "hive_partitioning = true, hive_types = {'dt': DATE, 'host_bucket': INTEGER}"
@@ -115,6 +126,56 @@ def _exported(lake: Path, fingerprint: str) -> bool:
         con.close()
 
 
+def _columns(con: duckdb.DuckDBPyConnection, source: str) -> set[str]:
+    return {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+
+
+def _select_new(
+    con: duckdb.DuckDBPyConnection, root: Path, present: set[str], now: datetime
+) -> bool:
+    """Fill ``_lake_new`` (the database runs the lake does not hold), ``_lake_events``
+    (their events) and ``_lake_conns`` (settled connections the lake does not hold
+    settled, and every open one as this export's snapshot); False when nothing is new."""
+    con.execute("CREATE OR REPLACE TEMPORARY TABLE _lake_new AS SELECT id, started FROM runs")
+    con.execute("CREATE OR REPLACE TEMPORARY TABLE _lake_have (id BIGINT)")
+    if any(root.glob("runs/*/*.parquet")):
+        glob = _lit(str(root / "runs" / "*" / "*.parquet"))
+        runs = f"read_parquet({glob}, {_HIVE_RUN}, union_by_name = true)"
+        if "store_runs" in _columns(con, runs):
+            con.execute(
+                "DELETE FROM _lake_new WHERE (id, started) IN (SELECT (r.id, r.started) FROM "
+                f"(SELECT unnest(store_runs) AS r FROM {runs} WHERE store_runs IS NOT NULL))"
+            )
+    if any(root.glob("connections/*/*/*.parquet")):
+        glob = _lit(str(root / "connections" / "*" / "*" / "*.parquet"))
+        conns = f"read_parquet({glob}, {_HIVE}, union_by_name = true)"
+        has_flag = "still_open" in _columns(con, conns)
+        settled = "NOT coalesce(still_open, false)" if has_flag else "TRUE"
+        hosts = con.execute("SELECT DISTINCT host FROM connections").fetchall()
+        con.execute(
+            f"INSERT INTO _lake_have SELECT DISTINCT id FROM {conns} WHERE {settled} "
+            "AND id IS NOT NULL "
+            "AND list_contains(?, host_bucket)",
+            [sorted({host_bucket(h) for (h,) in hosts})],
+        )
+    is_open = (
+        "id IN (SELECT id FROM open_connections)" if "open_connections" in present else "false"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMPORARY TABLE _lake_conns AS SELECT c.*, "
+        f"?::TIMESTAMP AS exported_at, ({is_open}) AS still_open FROM connections c "
+        f"WHERE ({is_open}) OR id NOT IN (SELECT id FROM _lake_have)",
+        [now.replace(tzinfo=None)],
+    )
+    if "events" in present:
+        con.execute(
+            "CREATE OR REPLACE TEMPORARY TABLE _lake_events AS SELECT * FROM events "
+            "WHERE run IN (SELECT id FROM _lake_new)"
+        )
+    new = con.execute("SELECT count(*) FROM _lake_new").fetchone()
+    return bool(new and new[0])
+
+
 def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult:
     """Append the store's rows to the lake as one run; a repeat of the same data is skipped."""
     con = store.con
@@ -126,9 +187,12 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
         root.mkdir(parents=True, exist_ok=True)
         present = _tables(con)
         fingerprint = _fingerprint(con, "events" in present)
-        if _exported(root, fingerprint):
+        if _exported(root, fingerprint) or not _select_new(con, root, present, now):
             return ExportResult(run_id, {}, 0, 0, skipped=True)
-        every_host = " UNION ".join(f"SELECT host FROM {t}" for t in HOST_TABLES if t in present)
+        present = {_EXPORTED.get(t, t) for t in present}
+        every_host = " UNION ".join(
+            f"SELECT host FROM {_EXPORTED[t]}" for t in HOST_TABLES if _EXPORTED[t] in present
+        )
         hosts = [r[0] for r in con.execute(every_host).fetchall()]
         con.execute("CREATE OR REPLACE TEMPORARY TABLE _lake_bucket (host VARCHAR, b INTEGER)")
         con.executemany(
@@ -137,7 +201,8 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
         run_day = f"{now:%Y-%m-%d}"
         rows: dict[str, int] = {}
         files = size = 0
-        for table, (time_col, order) in HOST_TABLES.items():
+        for lake_table, (time_col, order) in HOST_TABLES.items():
+            table = _EXPORTED[lake_table]
             if table not in present:
                 continue
             day = f"strftime(coalesce(t.\"{time_col}\", TIMESTAMP {_lit(run_day)}), '%Y-%m-%d')"
@@ -152,32 +217,35 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
                 )
                 path = (
                     root
-                    / table
+                    / lake_table
                     / f"dt={dt}"
                     / f"host_bucket={bucket:02d}"
                     / f"run-{run_id}.parquet"
                 )
                 size += _copy(con, query, path, run_id)
                 files += 1
-                rows[table] = rows.get(table, 0) + n
+                rows[lake_table] = rows.get(lake_table, 0) + n
         for table, stored in RUN_TABLES.items():
             if stored not in present:
                 continue
-            query = f"SELECT {_lit(run_id)} AS run_id, * FROM {stored}"
+            new = f"FROM {stored} WHERE run IN (SELECT id FROM _lake_new)"
+            query = f"SELECT {_lit(run_id)} AS run_id, * {new}"
             size += _copy(
                 con, query, root / table / f"dt={run_day}" / f"run-{run_id}.parquet", run_id
             )
             files += 1
-            counted = con.execute(f"SELECT count(*) FROM {stored}").fetchone()
+            counted = con.execute(f"SELECT count(*) {new}").fetchone()
             rows[table] = int(counted[0]) if counted else 0
         con.execute(
             "CREATE OR REPLACE TEMPORARY TABLE _lake_run AS SELECT ? AS run_id, "
             "?::TIMESTAMP AS exported_at, ? AS schema_version, ? AS fingerprint, "
             "(SELECT list(host ORDER BY host) FROM _lake_bucket) AS hosts, "
             "?::BIGINT AS connections, ?::BIGINT AS events, "
-            '(SELECT min(coalesce(start, "end")) FROM connections) AS first_ts, '
-            '(SELECT max(coalesce("end", start)) FROM connections) AS last_ts, '
-            "?::INTEGER AS files, ?::BIGINT AS data_bytes",
+            '(SELECT min(coalesce(start, "end")) FROM _lake_conns) AS first_ts, '
+            '(SELECT max(coalesce("end", start)) FROM _lake_conns) AS last_ts, '
+            "?::INTEGER AS files, ?::BIGINT AS data_bytes, "
+            "(SELECT list({'id': id, 'started': started} ORDER BY id) FROM _lake_new) "
+            "AS store_runs",
             [
                 run_id,
                 now.replace(tzinfo=None),
@@ -200,21 +268,52 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
 
 def _window(
     since: datetime | None, until: datetime | None, time_col: str
-) -> tuple[str, list[object]]:
-    """WHERE clause: whole days first (so DuckDB skips other partitions' files), then exact."""
-    clauses: list[str] = ["TRUE"]
+) -> tuple[str, str, list[object]]:
+    """WHERE clauses: whole days (so DuckDB skips other partitions' files), and exact."""
+    days: list[str] = ["TRUE"]
+    exact: list[str] = ["TRUE"]
     params: list[object] = []
     when = f'coalesce("{time_col}", "end")' if time_col == "start" else f'"{time_col}"'
     if since is not None:
         naive = since.astimezone(UTC).replace(tzinfo=None)
         # Whole days on the partition column: DuckDB skips other days' files unopened.
-        clauses += [f"dt >= DATE '{naive:%Y-%m-%d}'", f"{when} >= ?"]
+        days.append(f"dt >= DATE '{naive:%Y-%m-%d}'")
+        exact.append(f"{when} >= ?")
         params.append(naive)
     if until is not None:
         naive = until.astimezone(UTC).replace(tzinfo=None)
-        clauses += [f"dt <= DATE '{naive:%Y-%m-%d}'", f"{when} <= ?"]
+        days.append(f"dt <= DATE '{naive:%Y-%m-%d}'")
+        exact.append(f"{when} <= ?")
         params.append(naive)
-    return " AND ".join(clauses), params
+    return " AND ".join(days), " AND ".join(exact), params
+
+
+def _latest_connections(
+    con: duckdb.DuckDBPyConnection, glob: str, days: str, exact: str, params: list[object]
+) -> None:
+    """Insert into ``connections`` one row per connection id, the latest export's.
+
+    Files of other writers (the Spark job, older exports) lack ``exported_at``: read by
+    name then (their rows rank below any export's)."""
+    for union in (False, True):
+        source = f"read_parquet({glob}, {_HIVE}{', union_by_name = true' if union else ''})"
+        cols = _columns(con, source)
+        if "exported_at" not in cols and not union:
+            continue  # the first file is another writer's: read every file's columns
+        latest = "exported_at DESC NULLS LAST" if "exported_at" in cols else "1"
+        extra = [c for c in ("exported_at", "still_open") if c in cols]
+        try:
+            con.execute(
+                "INSERT INTO connections BY NAME SELECT * EXCLUDE "
+                f"(dt, host_bucket{''.join(', ' + c for c in extra)}) FROM (SELECT * FROM "
+                f"{source} WHERE {days} QUALIFY row_number() OVER (PARTITION BY id "
+                f"ORDER BY {latest}) = 1) WHERE {exact}",
+                params,
+            )
+            return
+        except duckdb.InvalidInputException as exc:
+            if union or "schema mismatch" not in str(exc):
+                raise
 
 
 def load(lake: str, since: datetime | None = None, until: datetime | None = None) -> Store:
@@ -233,13 +332,9 @@ def load(lake: str, since: datetime | None = None, until: datetime | None = None
     store = Store.scratch()  # spills to disk beyond its memory limit
     con = store.con
     try:
-        where, params = _window(since, until, "start")
+        days, exact, params = _window(since, until, "start")
         glob = _lit(str(root / "connections" / "*" / "*" / "*.parquet"))
-        con.execute(
-            "INSERT INTO connections BY NAME SELECT * EXCLUDE (dt, host_bucket) "
-            f"FROM read_parquet({glob}, {_HIVE}) WHERE {where}",
-            params,
-        )
+        _latest_connections(con, glob, days, exact, params)
         if not any(root.glob("runs/*/*.parquet")):
             return store  # connections written by another tool (the Spark job): no runs
         runs = _lit(str(root / "runs" / "*" / "*.parquet"))

@@ -121,7 +121,7 @@ def test_events_are_partitioned_sorted_and_versioned_like_connections(lake):
                 "SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)", [str(path)]
             ).fetchall()
         )
-        assert meta["logsleuth.schema"] == SCHEMA_VERSION == "2"
+        assert meta["logsleuth.schema"] == SCHEMA_VERSION == "3"
         assert meta["logsleuth.run"] == result.run_id
     lake_rows = con.execute(
         f"SELECT * EXCLUDE (dt, host_bucket) FROM read_parquet('{root}/events/*/*/*.parquet', "
@@ -260,3 +260,71 @@ def test_cli_export_and_report(lake, tmp_path):
     assert missing.exit_code == 3 and "no connections in the lake" in missing.output
     nodb = runner.invoke(app, ["export", "--parquet", str(out), "--db", str(tmp_path / "x.db")])
     assert nodb.exit_code == 3 and "no database" in nodb.output
+
+
+def _ingest(log: Path, db: Path) -> None:
+    old_tz = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        api.ingest([str(log)], db=str(db), year=2026)
+    finally:
+        if old_tz is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old_tz
+        time.tzset()
+
+
+def test_exports_of_a_growing_database_add_only_what_is_new(tmp_path):
+    lines = (ROOT / "sample_logs" / "auth.log").read_text(encoding="utf-8").splitlines(True)
+    log, db, lake = tmp_path / "auth.log", tmp_path / "grow.duckdb", tmp_path / "lake"
+    log.write_text("".join(lines[:2000]), encoding="utf-8")
+    _ingest(log, db)
+    first = api.export_parquet(str(db), str(lake))
+    with log.open("a", encoding="utf-8") as out:
+        out.write("".join(lines[2000:]))
+    _ingest(log, db)
+    second = api.export_parquet(str(db), str(lake))
+    assert not first.skipped and not second.skipped
+    assert api.export_parquet(str(db), str(lake)).skipped  # nothing new: nothing written
+    # the same log ingested and exported at once, under the same path
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    (whole / "auth.log").write_text("".join(lines), encoding="utf-8")
+    _ingest(whole / "auth.log", tmp_path / "one.duckdb")
+    api.export_parquet(str(tmp_path / "one.duckdb"), str(tmp_path / "lake1"))
+    got = render(api.report_lake(str(lake)), "json")
+    once = render(api.report_lake(str(tmp_path / "lake1")), "json")
+    assert got == once.replace(str(whole / "auth.log"), str(log))
+    over_db = api.report(str(db))  # what `report --db` shows
+    store = Store(str(db), read_only=True)
+    try:
+        ssh = store.con.execute("SELECT sum(ssh_lines) FROM run_sources").fetchone()[0]
+    finally:
+        store.close()
+    lake_report = api.report_lake(str(lake))
+    assert lake_report.connections == over_db.connections
+    assert len(lake_report.connections) == len({c.id for c in lake_report.connections})
+    assert lake_report.sources == over_db.sources
+    con = duckdb.connect()
+    conns = f"read_parquet('{lake}/connections/*/*/*.parquet', hive_partitioning = true)"
+    latest = con.execute(
+        f"SELECT count(*), count(DISTINCT id) FROM (SELECT * FROM {conns} "
+        "QUALIFY row_number() OVER (PARTITION BY id ORDER BY exported_at DESC) = 1)"
+    ).fetchone()
+    assert latest == (len(over_db.connections),) * 2
+    # settled rows are written once; the rest are snapshots of connections then open
+    assert con.execute(
+        f"SELECT count(*) FROM (SELECT id FROM {conns} WHERE NOT still_open "
+        "GROUP BY id HAVING count(*) > 1)"
+    ).fetchone() == (0,)
+    (events, lines_) = con.execute(
+        "SELECT count(*), count(DISTINCT (run, source, line)) "
+        f"FROM read_parquet('{lake}/events/*/*/*.parquet')"
+    ).fetchone()
+    assert events == lines_ == ssh == first.rows["events"] + second.rows["events"]
+    sources = con.execute(
+        f"SELECT count(*) FROM read_parquet('{lake}/sources/*/*.parquet')"
+    ).fetchone()
+    assert sources == (2,)  # one per ingest run, as in the database

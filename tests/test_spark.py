@@ -69,6 +69,7 @@ def key(c):
 
 
 def test_spark_cause_rollup_over_the_lake_equals_duckdb(spark, tmp_path, capsys):
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     _scan_to(tmp_path / "ssh.duckdb", "auth.log")
@@ -78,7 +79,9 @@ def test_spark_cause_rollup_over_the_lake_equals_duckdb(spark, tmp_path, capsys)
     duck = sorted((h.host, c.family, c.cause, c.count) for h in report.hosts for c in h.causes)
 
     t0 = time.monotonic()
-    conns = spark.read.option("basePath", f"{lake}/connections").parquet(f"{lake}/connections")
+    rows_ = spark.read.option("basePath", f"{lake}/connections").parquet(f"{lake}/connections")
+    latest = Window.partitionBy("id").orderBy(F.col("exported_at").desc())
+    conns = rows_.withColumn("n", F.row_number().over(latest)).where("n = 1").drop("n")
     rollup = (
         conns.where(
             (F.col("direction") == "inbound") & F.col("dt").between("2026-10-30", "2026-11-02")
