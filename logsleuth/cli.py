@@ -184,6 +184,28 @@ def nothing_to_report(report: Report) -> bool:
     )
 
 
+# Where `scan` and `ingest` read from: one definition for both.
+ReaderOption = Annotated[
+    str,
+    typer.Option(
+        "--reader",
+        help="Format of the files given: auto (detected from the content) or one of "
+        f"{', '.join(api.READERS)}.",
+    ),
+]
+PatternsOption = Annotated[
+    list[str] | None,
+    typer.Option("--patterns", help="Extra pattern directory or file (repeatable)."),
+]
+JournalOption = Annotated[bool, typer.Option("--journal", help="Read the local journal.")]
+JournalDirOption = Annotated[
+    list[str] | None,
+    typer.Option("--journal-dir", help="Read the journal files in a directory (repeatable)."),
+]
+JournalFileOption = Annotated[
+    list[str] | None, typer.Option("--journal-file", help="Read one journal file (repeatable).")
+]
+
 # Options `scan` and `report` share: one definition, the same behaviour in both.
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 TableOption = Annotated[
@@ -279,26 +301,11 @@ def scan(
             "uses the zone its header names.",
         ),
     ] = None,
-    reader: Annotated[
-        str,
-        typer.Option(
-            "--reader",
-            help="Format of the files given: auto (detected from the content) or one of "
-            f"{', '.join(api.READERS)}.",
-        ),
-    ] = "auto",
-    patterns: Annotated[
-        list[str] | None,
-        typer.Option("--patterns", help="Extra pattern directory or file (repeatable)."),
-    ] = None,
-    journal: Annotated[bool, typer.Option("--journal", help="Read the local journal.")] = False,
-    journal_dir: Annotated[
-        list[str] | None,
-        typer.Option("--journal-dir", help="Read the journal files in a directory (repeatable)."),
-    ] = None,
-    journal_file: Annotated[
-        list[str] | None, typer.Option("--journal-file", help="Read one journal file (repeatable).")
-    ] = None,
+    reader: ReaderOption = "auto",
+    patterns: PatternsOption = None,
+    journal: JournalOption = False,
+    journal_dir: JournalDirOption = None,
+    journal_file: JournalFileOption = None,
     since: Annotated[str | None, typer.Option(help="Only lines after this (24h, 7d, ISO).")] = None,
     until: Annotated[str | None, typer.Option(help="Only lines before this.")] = None,
     sshd_config: Annotated[
@@ -399,21 +406,11 @@ def ingest(
     tz: Annotated[
         str | None, typer.Option("--tz", help="Zone of times written without an offset.")
     ] = None,
-    reader: Annotated[
-        str, typer.Option("--reader", help="Format of the files given (default: detected).")
-    ] = "auto",
-    patterns: Annotated[
-        list[str] | None,
-        typer.Option("--patterns", help="Extra pattern directory or file (repeatable)."),
-    ] = None,
-    journal: Annotated[bool, typer.Option("--journal", help="Read the local journal.")] = False,
-    journal_dir: Annotated[
-        list[str] | None,
-        typer.Option("--journal-dir", help="Read the journal files in a directory (repeatable)."),
-    ] = None,
-    journal_file: Annotated[
-        list[str] | None, typer.Option("--journal-file", help="Read one journal file (repeatable).")
-    ] = None,
+    reader: ReaderOption = "auto",
+    patterns: PatternsOption = None,
+    journal: JournalOption = False,
+    journal_dir: JournalDirOption = None,
+    journal_file: JournalFileOption = None,
     sshd_config: Annotated[
         str | None,
         typer.Option("--sshd-config", help="sshd_config or `sshd -T` output (LoginGraceTime)."),
