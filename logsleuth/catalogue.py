@@ -2,22 +2,32 @@
 
 The catalogue is data: every entry names a message shape, its family and cause, and
 carries its own samples and near-misses, which :func:`validate` checks at load time.
+
+A catalogue that passed validation is remembered in a cache file (see :func:`load`)
+keyed by the content of its files and by this loader, so that the next process with the
+same files skips the parse and the validation; regexes are compiled on first use.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
+import importlib.util
+import json
 import os
 import re
+import sys
+import tempfile
 import tomllib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import regex
-
+from logsleuth import __version__, families
 from logsleuth.errors import CatalogueError
 from logsleuth.families import PATTERN_FAMILIES
 from logsleuth.model import PatternId
@@ -69,13 +79,13 @@ _OPTIONAL = (
     "level",
     "levels",
 )
-_ID_RE = regex.compile(r"^[A-Z][0-9]{3}$")
-_NAME_RE = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ID_RE = re.compile(r"^[A-Z][0-9]{3}$")
+_NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Constructs outside the RE2-compatible subset: look-around, backreferences,
 # conditionals, atomic groups and possessive quantifiers.
-_NON_RE2 = regex.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\(\?\(|\(\?>|[*+?}]\+")
-_LEVEL_RE = regex.compile(r"^(error|fatal|debug[123]): ")
-_PHASE_RE = regex.compile(r" \[(preauth|postauth)\]$")
+_NON_RE2 = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\(\?\(|\(\?>|[*+?}]\+")
+_LEVEL_RE = re.compile(r"^(error|fatal|debug[123]): ")
+_PHASE_RE = re.compile(r" \[(preauth|postauth)\]$")
 
 
 _LEVELS = tuple(f"{level}: " for level in ("error", "fatal", "debug1", "debug2", "debug3"))
@@ -136,7 +146,13 @@ class Pattern:
     """When set, the entry matches only messages written at one of these levels
     (``debug1``...): after every entry without levels has failed."""
     file: str = ""
-    compiled: Any = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def compiled(self) -> Any:
+        """The regex compiled with the ``regex`` module (the loader's engine), on first use."""
+        import regex  # only the loader and the reference path use it
+
+        return regex.compile(self.regex)
 
     def match(self, body: str) -> dict[str, str] | None:
         """Fields captured from a message body, or None when it does not match."""
@@ -256,7 +272,7 @@ MAX_DISPATCH = 8192
 """Distinct keys remembered per side (beyond that, candidates are computed per line)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Candidate:
     """An entry as the dispatcher tries it: cheap tests first, then the regex."""
 
@@ -265,8 +281,15 @@ class _Candidate:
     """A matching body starts with one of these (("",): no test)."""
     required: str
     """A matching body contains this ("" : no test)."""
-    fullmatch: Any
-    """The regex compiled with the standard library's ``re`` (faster than ``regex``)."""
+
+    @cached_property
+    def fullmatch(self) -> Any:
+        """The regex compiled with the standard library's ``re`` (faster than ``regex``),
+        when the dispatcher first selects the entry: a run compiles only what it tries."""
+        try:
+            return re.compile(self.pattern.regex).fullmatch
+        except (re.error, OverflowError):  # valid for `regex` only: keep its compiled form
+            return self.pattern.compiled.fullmatch
 
 
 _Try = tuple[tuple[str, ...], str, Any, Pattern]
@@ -283,7 +306,12 @@ class Catalogue:
     (read off their regexes at load) allow it, in catalogue order.
     """
 
-    def __init__(self, patterns: Iterable[Pattern]) -> None:
+    def __init__(
+        self,
+        patterns: Iterable[Pattern],
+        literals: Mapping[str, tuple[tuple[str, ...], str]] | None = None,
+    ) -> None:
+        """``literals``: regex -> (prefixes, required text) already read off (the cache)."""
         self.patterns: list[Pattern] = sorted(patterns, key=lambda p: (-p.precedence, p.id))
         self._by_id = {p.id: p for p in self.patterns}
         for p in self.patterns:
@@ -301,7 +329,7 @@ class Catalogue:
                     for level in p.levels:
                         self._by_level.setdefault((side, level), []).append(p)
                     continue
-                ordered.append(_candidate(p))
+                ordered.append(_candidate(p, literals or {}))
             self._ordered[side] = ordered
             self._dispatch[side] = {}
 
@@ -391,12 +419,11 @@ class Catalogue:
         ]
 
 
-def _candidate(p: Pattern) -> _Candidate:
-    try:
-        fullmatch = re.compile(p.regex).fullmatch
-    except (re.error, OverflowError):  # valid for `regex` only: keep its compiled form
-        fullmatch = p.compiled.fullmatch
-    return _Candidate(p, literal_prefixes(p.regex), required_text(p.regex), fullmatch)
+def _candidate(p: Pattern, literals: Mapping[str, tuple[tuple[str, ...], str]]) -> _Candidate:
+    known = literals.get(p.regex)
+    if known is not None:
+        return _Candidate(p, known[0], known[1])
+    return _Candidate(p, literal_prefixes(p.regex), required_text(p.regex))
 
 
 def builtin_dir() -> Path:
@@ -442,6 +469,8 @@ def _parse_entry(raw: dict[str, Any], file: str, problems: list[str]) -> Pattern
     bad_levels = [v for v in _str_tuple(raw.get("levels")) if not _LEVEL_RE.match(f"{v}: ")]
     if bad_levels:
         problems.append(f"{where}: levels {bad_levels} are not error, fatal or debug1-3")
+    import regex  # the loader's engine: what compiles here is what the catalogue allows
+
     rx = str(raw["regex"])
     if _NON_RE2.search(rx):
         problems.append(
@@ -468,7 +497,7 @@ def _parse_entry(raw: dict[str, Any], file: str, problems: list[str]) -> Pattern
             continue
         samples.append(Sample(str(s["line"]), {k: str(v) for k, v in s.get("fields", {}).items()}))
     nonmatch = tuple(str(n["line"] if isinstance(n, dict) else n) for n in raw.get("nonmatch", []))
-    return Pattern(
+    pattern = Pattern(
         id=PatternId(pid),
         name=str(raw["name"]),
         side=str(raw["side"]),
@@ -493,17 +522,35 @@ def _parse_entry(raw: dict[str, Any], file: str, problems: list[str]) -> Pattern
         precedence=int(raw.get("precedence", 0)),
         levels=_str_tuple(raw.get("levels")),
         file=file,
-        compiled=compiled,
     )
+    pattern.__dict__["compiled"] = compiled  # already compiled: the cached property's value
+    return pattern
+
+
+def _read_files(files: Iterable[Path]) -> list[tuple[Path, bytes | OSError]]:
+    """Each file's bytes (or why it could not be read): read once, hashed and parsed."""
+    read: list[tuple[Path, bytes | OSError]] = []
+    for path in files:
+        try:
+            read.append((path, path.read_bytes()))
+        except OSError as exc:
+            read.append((path, exc))
+    return read
 
 
 def parse_files(files: Iterable[Path]) -> tuple[list[Pattern], list[str]]:
     """Parse catalogue files into entries, collecting problems instead of stopping."""
+    return _parse_read(_read_files(files))
+
+
+def _parse_read(read: Iterable[tuple[Path, bytes | OSError]]) -> tuple[list[Pattern], list[str]]:
     patterns: list[Pattern] = []
     problems: list[str] = []
-    for path in files:
+    for path, content in read:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            if isinstance(content, OSError):
+                raise content
+            data = tomllib.loads(content.decode("utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             problems.append(f"{path.name}: cannot read: {exc}")
             continue
@@ -577,21 +624,155 @@ def catalogue_files(extra_dirs: Iterable[Path | str] = (), builtin: bool = True)
 
 
 _CACHE: dict[tuple[str, ...], Catalogue] = {}
+CACHE_FORMAT = "1"
+"""Changes whenever the cache file's layout does."""
+_TUPLES = ("fields", "nonmatch", "references", "aliases", "levels")
+
+
+def cache_dir() -> Path | None:
+    """Where validated catalogues are remembered: ``$XDG_CACHE_HOME/logsleuth`` (by
+    default ``~/.cache/logsleuth``); None when there is no home to put it in."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset or relative: ignored, as the spec says
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "logsleuth"
+
+
+def _loader_digest() -> bytes | None:
+    """What validation depends on besides the files: this logsleuth (version and the
+    loader's source), Python (``re``) and the installed ``regex`` module."""
+    h = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0{sys.version}\0".encode())
+    try:
+        for module in (__file__, families.__file__):
+            h.update(Path(str(module)).read_bytes())
+        spec = importlib.util.find_spec("regex")
+        origin = spec.origin if spec is not None else None
+        if origin is None:
+            return None
+        st = os.stat(origin)
+        h.update(f"{origin}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    except (OSError, KeyError, ImportError, ValueError):
+        return None
+    return h.digest()
+
+
+def _cache_key(read: Sequence[tuple[Path, bytes | OSError]]) -> str | None:
+    """The content key of a catalogue: its files (names and bytes) and the loader."""
+    loader = _loader_digest()
+    if loader is None:
+        return None
+    h = hashlib.sha256(loader)
+    for path, content in read:
+        if isinstance(content, OSError):
+            return None
+        h.update(f"{path.name}\0{len(content)}\0".encode("utf-8", "surrogateescape"))
+        h.update(content)
+    return h.hexdigest()
+
+
+def _cache_file(folder: Path, files: Sequence[Path]) -> Path:
+    """One cache file per set of catalogue files (rewritten when their content changes)."""
+    names = "\0".join(os.path.abspath(f) for f in files)
+    digest = hashlib.sha256(names.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return folder / f"catalogue-{digest}.json"
+
+
+def _from_cache(path: Path, key: str) -> Catalogue | None:
+    """The catalogue remembered under ``key``, or None (missing, stale, unreadable, or a
+    file this user does not own or others may write: then it is validated again)."""
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                return None
+            data = json.loads(fh.read())
+        if data.get("key") != key:
+            return None
+        patterns: list[Pattern] = []
+        literals: dict[str, tuple[tuple[str, ...], str]] = {}
+        for raw in data["entries"]:
+            entry = dict(raw["pattern"])
+            for name in _TUPLES:
+                entry[name] = tuple(entry[name])
+            entry["samples"] = tuple(Sample(str(ln), dict(fs)) for ln, fs in entry["samples"])
+            patterns.append(Pattern(**entry))
+            if raw["literals"] is not None:
+                prefixes, required = raw["literals"]
+                literals[entry["regex"]] = (tuple(prefixes), str(required))
+        return Catalogue(patterns, literals)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _to_cache(path: Path, key: str, cat: Catalogue) -> None:
+    """Remember a validated catalogue; a cache that cannot be written is skipped."""
+    literals = {
+        c.pattern.regex: (c.prefixes, c.required) for cs in cat._ordered.values() for c in cs
+    }
+    names = [f.name for f in fields(Pattern)]
+    entries = [
+        {
+            "pattern": {
+                **{n: getattr(p, n) for n in names if n != "samples"},
+                "samples": [[s.line, s.fields] for s in p.samples],
+            },
+            "literals": literals.get(p.regex),
+        }
+        for p in cat.patterns
+    ]
+    text = json.dumps({"key": key, "entries": entries}, ensure_ascii=False)
+    tmp = None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalogue-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def load(
-    extra_dirs: Iterable[Path | str] = (), builtin: bool = True, check: bool = True
+    extra_dirs: Iterable[Path | str] = (),
+    builtin: bool = True,
+    check: bool = True,
+    cache: bool = True,
 ) -> Catalogue:
-    """Load and validate the catalogue; raise :class:`CatalogueError` listing every problem."""
+    """Load and validate the catalogue; raise :class:`CatalogueError` listing every problem.
+
+    A catalogue that passed validation is remembered in :func:`cache_dir` (``cache``:
+    read and write it), keyed by the bytes of every file and by this loader (logsleuth's
+    version and source, Python, the ``regex`` module): the same files are not validated
+    again, and any change to them is (a user's ``--patterns`` file included). When the
+    cache cannot be written (no home, a read-only one), every load validates.
+    """
     files = catalogue_files(extra_dirs, builtin)
     key = tuple(str(f) for f in files) + (str(check),)
     if key in _CACHE:
         return _CACHE[key]
-    patterns, problems = parse_files(files)
-    cat = Catalogue(patterns)
-    if check:
-        problems += validate(cat)
-    if problems:
-        raise CatalogueError(problems)
+    read = _read_files(files)
+    folder = cache_dir() if cache else None
+    content_key = _cache_key(read) if folder is not None else None
+    stored = _cache_file(folder, files) if folder is not None else None
+    cat = None
+    if stored is not None and content_key is not None:
+        cat = _from_cache(stored, content_key)
+    if cat is None:
+        patterns, problems = _parse_read(read)
+        cat = Catalogue(patterns)
+        if check:
+            problems += validate(cat)
+        if problems:
+            raise CatalogueError(problems)
+        if check and stored is not None and content_key is not None:
+            _to_cache(stored, content_key, cat)
     _CACHE[key] = cat
     return cat

@@ -107,11 +107,12 @@ def _emit(text: str | Iterable[str], output: str | None) -> None:
 
 def _fail_on_values(values: list[str] | None) -> list[str]:
     """``--fail-on``: a family or family/cause; anything else is a usage error."""
+    if not values:
+        return []  # nothing to check: no catalogue to load (`report` never needs one)
     families = (*FAMILIES, OPEN)
-    causes = {p.cause for p in api.load_catalogue()} | {
-        p.postauth_cause for p in api.load_catalogue() if p.postauth_cause
-    }
-    for v in values or []:
+    cat = api.load_catalogue()
+    causes = {p.cause for p in cat} | {p.postauth_cause for p in cat if p.postauth_cause}
+    for v in values:
         family = v.split("/", 1)[0]
         if family not in families or ("/" in v and v not in causes and not v.endswith("/")):
             if family in families:
@@ -125,7 +126,7 @@ def _fail_on_values(values: list[str] | None) -> list[str]:
                 "(or FAMILY/CAUSE, see `logsleuth patterns list`)",
                 param_hint="--fail-on",
             )
-    return values or []
+    return values
 
 
 def _width(output: str | None) -> int:

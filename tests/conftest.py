@@ -3,7 +3,23 @@ advice lint applied to every report a test builds."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
+
+_CACHE_HOME = tempfile.mkdtemp(prefix="logsleuth-test-cache-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Validated catalogues are cached under $XDG_CACHE_HOME: the tests (and the commands
+    they start) use a directory of their own, never the user's."""
+    os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE_HOME, ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
