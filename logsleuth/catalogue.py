@@ -292,8 +292,10 @@ class _Candidate:
             return self.pattern.compiled.fullmatch
 
 
-_Try = tuple[tuple[str, ...], str, Any, Pattern]
-"""A :class:`_Candidate` as the dispatcher unpacks it: prefixes, required, fullmatch, entry."""
+_Try = tuple[tuple[str, ...] | None, str, Any, Pattern]
+"""A :class:`_Candidate` as the dispatcher unpacks it for one key: the prefixes a body
+with that key must still be tested for (None: the key alone shows it starts with one),
+required, fullmatch, entry."""
 
 
 class Catalogue:
@@ -348,8 +350,17 @@ class Catalogue:
         table = self._dispatch[side]
         found = table.get(key)
         if found is None:
+            # A body that starts with ``key`` starts with every prefix that ``key`` starts
+            # with, and with no prefix that differs from it: only longer ones need a test.
             found = tuple(
-                (c.prefixes, c.required, c.fullmatch, c.pattern)
+                (
+                    None
+                    if any(key.startswith(s) for s in c.prefixes)
+                    else tuple(s for s in c.prefixes if s.startswith(key)),
+                    c.required,
+                    c.fullmatch,
+                    c.pattern,
+                )
                 for c in self._ordered[side]
                 if any(s.startswith(key) or key.startswith(s) for s in c.prefixes)
             )
@@ -362,7 +373,7 @@ class Catalogue:
         return [
             pattern
             for prefixes, required, _, pattern in self._for_key(body[:DISPATCH_KEY], side)
-            if body.startswith(prefixes) and required in body
+            if (prefixes is None or body.startswith(prefixes)) and required in body
         ]
 
     def match(
@@ -379,7 +390,7 @@ class Catalogue:
         if cands is None:
             cands = self._for_key(key, side)
         for prefixes, required, fullmatch, pattern in cands:
-            if body.startswith(prefixes) and required in body:
+            if (prefixes is None or body.startswith(prefixes)) and required in body:
                 m = fullmatch(body)
                 if m is not None:
                     return pattern, {k: v for k, v in m.groupdict().items() if v}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 
 from logsleuth.catalogue import Catalogue, split_envelope
 from logsleuth.limits import MAX_MESSAGE, bad_fields
-from logsleuth.model import BOOT_PROGRAM, Event, Record
+from logsleuth.model import BOOT_PROGRAM, Event, PatternId, Record
 
 #: Programs whose lines are sshd's own (OpenSSH <= 9.7, >= 9.8, >= 10.0, old RHEL PAM).
 SSH_PROGRAMS = frozenset({"sshd", "sshd-session", "sshd-auth", "sshd(pam_unix)"})
@@ -59,6 +60,77 @@ def classify_record(
         p.postauth_family,
         p.postauth_cause,
     )
+
+
+MEMO = 8192
+"""Messages per side whose classification a :class:`Classifier` remembers (forgotten
+when full)."""
+MEMO_MESSAGE = 1024
+"""Longer messages are classified every time (they are rare, and bound the memo's size)."""
+
+
+class Classifier:
+    """:func:`classify_record` for a stream of records, remembering recent messages.
+
+    A message gets the same classification whatever its record, and about two in five
+    ssh lines repeat an earlier message word for word (an attacker's PAM lines, the same
+    probe from the same address): a repeat costs a lookup instead of the catalogue's
+    regexes. ``plain`` (the reference path) remembers nothing.
+    """
+
+    def __init__(self, catalogue: Catalogue, plain: bool = False) -> None:
+        """Classify with ``catalogue``; ``plain`` as for :func:`classify_record`."""
+        self.catalogue, self.plain = catalogue, plain
+        self._memo: dict[str, dict[str, tuple[tuple[str, ...], _EventArgs]]] = {}
+
+    def __call__(self, record: Record, side: str = "server") -> Event:
+        """The event of one ssh record (the same as :func:`classify_record`'s)."""
+        message = record.message
+        memo = self._memo.get(side)
+        if memo is None:
+            memo = self._memo[side] = {}
+        known = memo.get(message)
+        if known is not None:
+            bad, args = known
+            if bad:
+                record = replace(record, flaws=record.flaws + bad)
+            return Event(record, *args)
+        ev = classify_record(record, self.catalogue, side, self.plain)
+        if not self.plain and len(message) <= MEMO_MESSAGE:
+            if len(memo) >= MEMO:
+                memo.clear()
+            bad = ev.record.flaws[len(record.flaws) :] if ev.record is not record else ()
+            memo[message] = (
+                bad,
+                (
+                    ev.pattern_id,
+                    ev.family,
+                    ev.cause,
+                    ev.role,
+                    ev.priority,
+                    ev.fields,
+                    ev.level,
+                    ev.phase,
+                    ev.postauth_family,
+                    ev.postauth_cause,
+                ),
+            )
+        return ev
+
+
+_EventArgs = tuple[
+    PatternId | None,
+    str | None,
+    str | None,
+    str | None,
+    int,
+    Mapping[str, str],
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+]
+"""An :class:`Event`'s fields after its record."""
 
 
 _SHAPE_SUBS = (

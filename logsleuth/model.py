@@ -6,11 +6,46 @@ Stages pass iterators of these types, never dicts; only ``store`` sees DuckDB ro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
-from typing import NewType
+from typing import NewType, TypeVar
 
 PatternId = NewType("PatternId", str)
+_T = TypeVar("_T")
+
+
+def quick_init(cls: type[_T]) -> type[_T]:
+    """Give a frozen, slotted dataclass an ``__init__`` that sets its slots directly.
+
+    The ``__init__`` that ``dataclass`` writes for a frozen class calls
+    ``object.__setattr__`` once per field; calling each slot's own setter builds the
+    object about 3x faster, and the types built for every log line (records, events,
+    evidence, connections) were a tenth of a scan's CPU time. Same parameters, defaults
+    and result; instances stay frozen (assigning an attribute still raises). Like
+    ``dataclass`` itself, the function is written as source and compiled once.
+    """
+    env: dict[str, object] = {}
+    params, body = [], []
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.default_factory is not MISSING or not f.init or f.kw_only:
+            raise TypeError(f"quick_init: {cls.__name__}.{f.name} needs the generated init")
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            env[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        env[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        body.append(f"    _set_{f.name}(self, {f.name})")
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"quick_init: {cls.__name__} has a __post_init__")
+    exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body), env)  # noqa: S102
+    init = env["__init__"]
+    generated = cls.__init__
+    init.__qualname__ = generated.__qualname__  # type: ignore[attr-defined]
+    init.__annotations__ = generated.__annotations__
+    setattr(cls, "__init__", init)  # noqa: B010
+    return cls
+
 
 BOOT_PROGRAM = "-- boot --"
 """The program of a journal boot marker record (``-- Boot <id> --`` in journalctl text, a
@@ -18,6 +53,7 @@ BOOT_PROGRAM = "-- boot --"
 host of the next record of the source; the sessionizer ends everything open on that host."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Record:
     """One line (or journal entry) of a source, with its framing parsed off."""
@@ -63,12 +99,16 @@ class Record:
 
         A journalctl boot marker (``-- Boot <id> --``) is quoted as written, alone: it has
         no stamp, host or program of its own."""
-        if self.program == BOOT_PROGRAM:
+        program = self.program
+        if program == BOOT_PROGRAM:
             return f"{self.stamp} {self.host or '-'} {self.message}" if self.stamp else self.message
-        prog = f"{self.program}[{self.pid}]" if self.pid is not None else self.program
-        return f"{self.shown_stamp} {self.host or '-'} {prog}: {self.message}"
+        stamp = self.stamp or self.shown_stamp
+        if self.pid is not None:
+            return f"{stamp} {self.host or '-'} {program}[{self.pid}]: {self.message}"
+        return f"{stamp} {self.host or '-'} {program}: {self.message}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Event:
     """A record of an ssh program after classification (matched or not)."""
@@ -94,6 +134,7 @@ class Event:
     """Cause to use instead when the connection had authenticated."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One log line cited as evidence."""
@@ -103,6 +144,7 @@ class Evidence:
     text: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Connection:
     """One TCP connection to sshd, reconstructed from the lines of its processes."""

@@ -20,7 +20,7 @@ State is kept only for connections that may still receive lines.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -201,6 +201,8 @@ class Sessionizer:
         self._next_id = 1
         self._fed = 0
         self._next_sweep = 2000
+        self.stable_ids = False
+        """Give connections their stable id (:mod:`logsleuth.keys`), not a running number."""
         self.last_conn: _Conn | None = None
         """The connection the last event fed joined (None: it joined none), for the
         events table; read it after the ``feed`` generator is exhausted."""
@@ -362,25 +364,30 @@ class Sessionizer:
             self._attach(c, c.host, int(child), ev.record.ts)
 
     # -- feeding ------------------------------------------------------------------
-    def feed(self, ev: Event) -> Iterator[Connection]:
-        """Take one event; yield connections that can no longer change."""
+    def feed(self, ev: Event) -> Sequence[Connection]:
+        """Take one event; return the connections that can no longer change (most often
+        none: a list is built only when some settle)."""
         r = ev.record
         host = r.host or NO_HOST
-        h = self._host(host)
+        h = self._hosts.get(host)
+        if h is None:
+            h = self._hosts[host] = _Host()
         before = h.now
-        if r.ts is not None and (h.now is None or r.ts > h.now):
-            h.now = r.ts
+        ts = r.ts
+        if ts is not None and (before is None or ts > before):
+            h.now = ts
         role = ev.role
         self.last_conn = None
+        out: Sequence[Connection] = ()
         if r.program == BOOT_PROGRAM or role == "host":
-            yield from self._host_event(host, h, ev, before)
+            out = list(self._host_event(host, h, ev, before))
         elif role == "server":
             self._server(host, h, ev, before)
         elif role == "drop":
             dropped = self.last_conn = self._new(host)
             dropped.ip, dropped.port = ev.fields.get("ip"), ev.fields.get("port")
             self._apply(dropped, ev)
-            yield self._finalize(dropped)
+            out = [self._finalize(dropped)]
         elif role == "pid-end":
             pid = ev.fields.get("pid")
             ended = self._procs.get((host, int(pid))) if pid and pid.isdigit() else None
@@ -392,7 +399,7 @@ class Sessionizer:
             self.last_conn = ended
         else:
             # The writer and the address, once per line (the lookup and the join use both).
-            w = self._writer(ev)
+            w = self._writers.of(ev.pattern_id, role)
             ip, port = self._address(ev, w)
             c = self.last_conn = self._conn_for(ev, host, w, ip, port)
             if c is not None:
@@ -400,10 +407,11 @@ class Sessionizer:
                 self._apply(c, ev)
         self._fed += 1
         if self._fed >= self._next_sweep:
-            yield from self._sweep()
+            out = [*out, *self._sweep()]
             # Sweeping costs one pass over the live connections: space sweeps at least
             # that many events apart so the cost per event stays constant.
             self._next_sweep = self._fed + max(2000, len(self._live))
+        return out
 
     def is_live(self, c: _Conn) -> bool:
         """Whether ``c`` may still change (it has not been yielded as a Connection)."""
@@ -536,20 +544,22 @@ class Sessionizer:
         elif role == "session-close" and ts is not None:
             c.closed_at = ts
         if len(c.evidence) < MAX_EVIDENCE:
-            c.evidence.append(evidence_of(ev))
+            c.evidence.append(Evidence(r.source, r.line, r.cited))  # evidence_of(ev)
         else:
             c.dropped_evidence += 1
 
     # -- finishing ----------------------------------------------------------------
     def _sweep(self) -> Iterator[Connection]:
+        hosts = self._hosts
         for c in list(self._live.values()):
-            now = self._host(c.host).now
+            h = hosts.get(c.host) or self._host(c.host)
+            now = h.now
             if now is None:
                 continue
             last = c.last or now
             done = c.done_at
             settle = SETTLE
-            if done is not None and self._host(c.host).stop and self._shutdown_near(c, done):
+            if done is not None and h.stop and self._shutdown_near(c, done):
                 settle = REBOOT_WINDOW  # a boot marker may yet show the stop was a reboot
             if (
                 (done is not None and now - last > settle)
@@ -723,11 +733,18 @@ class Sessionizer:
         note = v.note
         if c.dropped_evidence:
             note = (note + "; " if note else "") + f"{c.dropped_evidence} more lines not shown"
+        port = int(c.port) if c.port and c.port.isdigit() else None
+        direction = "outbound" if c.outbound else "inbound"
+        if self.stable_ids:  # as keys.stable_id computes it from the Connection
+            first = evidence[0].text if evidence else ""
+            conn_id = id_of(c.host, direction, first, c.ip or "", str(port or ""))
+        else:
+            conn_id = self._next_id
         conn = Connection(
-            id=self._next_id,
+            id=conn_id,
             host=c.host,
             client_ip=None if c.outbound else c.ip,
-            client_port=int(c.port) if c.port and c.port.isdigit() else None,
+            client_port=port,
             user=c.user,
             authenticated=c.authenticated,
             method=c.method,
@@ -741,7 +758,7 @@ class Sessionizer:
             failures=c.failures,
             note=note,
             remote_host=c.ip if c.outbound else None,
-            direction="outbound" if c.outbound else "inbound",
+            direction=direction,
             decisive=evidence_of(decisive) if decisive is not None else None,
         )
         self._next_id += 1
