@@ -12,16 +12,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from logsleuth import catalogue as catalogue_mod
-from logsleuth import lakestore
 from logsleuth.advice import advice_catalogue
 from logsleuth.catalogue import Catalogue
 from logsleuth.errors import SourceError, StoreError
 from logsleuth.hostfacts import FactCollector
 from logsleuth.ingest import IngestRun, pending_connections
-from logsleuth.lakestore import ExportResult
 from logsleuth.model import Connection, Coverage, Report, SourceInfo
 from logsleuth.readers import READERS, ReadOptions
 from logsleuth.readers.base import parse_zone
@@ -30,6 +28,9 @@ from logsleuth.report import build_report
 from logsleuth.sessionize import Sessionizer
 from logsleuth.sshd_config import SshdSettings, load_host_configs
 from logsleuth.store import RunRecord, Store, Window, memory_guard
+
+if TYPE_CHECKING:  # the lake is for `export` and `report --lake` only: imported there
+    from logsleuth.lakestore import ExportResult
 
 
 def load_catalogue(patterns_dirs: Sequence[str] = ()) -> Catalogue:
@@ -80,6 +81,8 @@ def export_parquet(db: str, lake: str) -> ExportResult:
         raise StoreError(f"no database at {db}", "give the --db that `logsleuth ingest` writes")
     store = Store(db)
     try:
+        from logsleuth import lakestore
+
         return lakestore.export(store, lake)
     finally:
         store.close()
@@ -94,6 +97,8 @@ def report_lake(
 ) -> Report:
     """The report over a Parquet lake's connections that started between since and until."""
     configs, _ = _configs(sshd_config)
+    from logsleuth import lakestore
+
     store = lakestore.load(lake, since, until)
     try:
         return build_report(store, configs)

@@ -252,10 +252,8 @@ class IngestRun:
                 whole_lines=self.whole_lines and not settled,
             )
             recs = read_syslog_lines(
-                tail, src.path, self.options, YearGuess.of(src.path, self.options)
+                tail, src.path, self.options, YearGuess.of(src.path, self.options), base + 1
             )
-            if base:
-                recs = (replace(r, line=r.line + base) for r in recs)
             counter[0] = base
             return recs, tail
         options = self.options
@@ -465,7 +463,10 @@ class IngestRun:
         if self.facts is not None:
             self.store.save_facts_state(self.facts.export_state(), run)
         if self.whole_lines:  # a database that outlives the run: queries see open ones too
-            pending = [with_stable_id(c) for c in load_state(state, self._fresh()).finish()]
+            # What `report` computes from the state just saved (a restored copy, ended):
+            # this run's sessionizer ends the same connections the same way, and the
+            # run is over, so it ends them itself instead of restoring that copy.
+            pending = [with_stable_id(c) for c in self.sess.finish()]
             self.store.save_open_connections(pending)
             self.pending = len(pending)
         record = RunRecord(

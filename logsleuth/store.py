@@ -145,13 +145,16 @@ class Store:
         read_only: bool = False,
         wait: float = 0.0,
         temp_directory: str | None = None,
+        describe: bool = True,
     ) -> None:
         """Open (or create) a database; ``read_only`` opens an existing file for queries
         only, with no access to other files either. ``wait``: seconds to wait for another
         logsleuth holding the file before giving up with a clear error.
         ``temp_directory``: where DuckDB spills what exceeds its memory limit (default:
         ``PATH.tmp`` beside a database file; a ``:memory:`` store cannot spill its
-        tables, only its sorts and aggregates, and only with a directory given)."""
+        tables, only its sorts and aggregates, and only with a directory given).
+        ``describe``: give a new database's tables and columns their descriptions (a
+        scratch database, which no one queries, goes without)."""
         if read_only and not os.path.isfile(path):
             raise StoreError(
                 f"no database at {path}", "give the --db that `logsleuth ingest` writes"
@@ -189,7 +192,7 @@ class Store:
         if read_only:
             self.include_open_connections()
         elif not self._check_version():
-            self._create()
+            self._create(describe)
         self._window: Window | None = None
         self._pending: list[Connection] = []
 
@@ -207,26 +210,32 @@ class Store:
     def _table(self, name: str) -> str:
         return f'"{self._db}".main.{name}'
 
-    def _create(self) -> None:
+    def _create(self, describe: bool = True) -> None:
         self.con.execute(
             connections_ddl() + connections_ddl("open_connections") + events_ddl() + sql("schema")
         )
+        if describe:
+            self._describe()
+        if not self.con.execute("SELECT count(*) FROM meta").fetchall()[0][0]:
+            self.con.execute("INSERT INTO meta VALUES ('schema', ?)", [SCHEMA_VERSION])
+
+    def _describe(self) -> None:
+        """The descriptions of the tables and columns (``logsleuth sql --schema``)."""
         self.con.execute(sql("comments"))
         # open_connections has the columns of connections, and their descriptions.
-        for name, comment in self.con.execute(
+        same = self.con.execute(
             "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = "
             "'connections' AND schema_name = 'main' AND database_name = current_database()"
-        ).fetchall():
-            self.con.execute(
-                f'COMMENT ON COLUMN open_connections."{name}" IS {_literal(comment or "")}'
-            )
+        ).fetchall()
         self.con.execute(
-            "COMMENT ON TABLE open_connections IS 'Connections the last run left open or not "
+            "".join(
+                f'COMMENT ON COLUMN open_connections."{name}" IS {_literal(comment or "")};\n'
+                for name, comment in same
+            )
+            + "COMMENT ON TABLE open_connections IS 'Connections the last run left open or not "
             "yet settled, with the verdicts the input so far gives (replaced every run; "
             "reports compute them from live_state).'"
         )
-        if not self.con.execute("SELECT count(*) FROM meta").fetchall()[0][0]:
-            self.con.execute("INSERT INTO meta VALUES ('schema', ?)", [SCHEMA_VERSION])
 
     def _check_version(self) -> bool:
         """Whether the database already holds this version's schema (a database of
@@ -255,6 +264,7 @@ class Store:
             store = cls(
                 os.path.join(folder, "scan.duckdb"),
                 temp_directory=os.path.join(folder, "spill"),
+                describe=False,
             )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)

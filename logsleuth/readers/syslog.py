@@ -450,12 +450,17 @@ def last_stamped_line(path: str, span: int = 1 << 16) -> str | None:
 
 
 def read_syslog_lines(
-    lines: Iterable[bytes], path: str, options: ReadOptions, guess: YearGuess
+    lines: Iterable[bytes],
+    path: str,
+    options: ReadOptions,
+    guess: YearGuess,
+    first_line: int = 1,
 ) -> Iterator[Record]:
     """Syslog-framed lines as records, with the year rules of :class:`YearGuess`.
 
     Shared by the readers whose lines are syslog-framed text (syslog files, and the
-    journal lines of journalctl and ``systemctl status`` output).
+    journal lines of journalctl and ``systemctl status`` output). ``first_line``: the
+    line number of the first line given (an ingest reading on from a stored offset).
     """
     clock = LocalClock(options.tz)
     year = guess.year
@@ -471,7 +476,7 @@ def read_syslog_lines(
     last_stamp: str | None = None
     last_year = year
     last_ts: datetime | None = None
-    for lineno, raw in enumerate(lines, 1):
+    for lineno, raw in enumerate(lines, first_line):
         if b"\x00" in raw:
             raw = raw.replace(b"\x00", b"")
         text = raw.decode("utf-8", "replace")

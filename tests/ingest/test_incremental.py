@@ -121,6 +121,35 @@ def test_a_line_being_written_is_left_for_the_next_run(tmp_path, whole):
     assert stored(db) == whole[0]
 
 
+def test_open_connections_are_what_report_computes_from_the_state(tmp_path):
+    """The run's `open_connections` (ended by the run's own sessionizer) equal the
+    connections `report` gets by ending a copy restored from the saved live state."""
+    from logsleuth.ingest import pending_connections
+    from logsleuth.store import Store
+    from logsleuth.store_columns import SELECT_COLUMNS, connection_row, unload_connection
+
+    log, db = tmp_path / "auth.log", tmp_path / "s.duckdb"
+    log.write_bytes(b"")
+    pending = []
+    for part in parts(700, 1900, 3300, 4400):
+        with log.open("ab") as fh:
+            fh.write(part)
+        result = ingest(db, log)
+        store = Store(str(db))
+        try:
+            rows = store.con.execute(
+                f"SELECT {SELECT_COLUMNS} FROM open_connections ORDER BY id"
+            ).fetchall()
+            saved = [connection_row(unload_connection(r)) for r in rows]
+            want = sorted(pending_connections(store), key=lambda c: c.id)
+        finally:
+            store.close()
+        assert saved == [connection_row(c) for c in want]
+        assert len(saved) == result.pending
+        pending.append(result.pending)
+    assert min(pending) > 0  # every cut leaves connections open
+
+
 def test_rotation_by_rename(tmp_path, whole):
     a, b, c = parts(1800, 3900)
     log, db = tmp_path / "auth.log", tmp_path / "s.duckdb"
