@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from logsleuth import catalogue as catalogue_mod
 from logsleuth.advice import advice_catalogue
 from logsleuth.catalogue import Catalogue
+from logsleuth.collector import tuned_collector
 from logsleuth.errors import SourceError, StoreError
 from logsleuth.hostfacts import FactCollector
 from logsleuth.ingest import IngestRun, pending_connections
@@ -247,7 +248,7 @@ def ingest(
     configs, settings = _configs(sshd_config)
     store = _open_store(db or default_db(), wait)
     try:
-        with memory_guard():
+        with memory_guard(), tuned_collector():
             store.begin()
             result = _ingest_into(
                 store,
@@ -329,7 +330,7 @@ def open_report(
     store = Store(path, wait=wait)
     try:
         window = Window(since, until, hosts or None)
-        with memory_guard():
+        with memory_guard(), tuned_collector():
             yield _report_from(store, window, configs, settings, stored=True)
     finally:
         store.close()
@@ -398,7 +399,7 @@ def open_scan(
     facts = FactCollector(cat, advice_catalogue().facts)
     store = _open_store(db, 0.0)
     try:
-        with memory_guard():
+        with memory_guard(), tuned_collector():
             if db != ":memory:":
                 store.begin()
             _ingest_into(

@@ -66,6 +66,8 @@ def json_escape(encoded: str) -> str:
 
     Safe on a whole document: these characters can only occur inside JSON strings.
     """
+    if encoded.isascii():  # every such character is beyond ASCII; this test is O(1)
+        return encoded
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
 
 
