@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
+from itertools import accumulate
+from json.encoder import encode_basestring
+from operator import attrgetter
 from typing import Any
 
 from logsleuth.model import Connection, Event, Evidence, PatternId
@@ -26,61 +30,82 @@ def aware(ts: datetime | None) -> datetime | None:
 _EVIDENCE = "STRUCT(source VARCHAR, line BIGINT, text VARCHAR)"
 
 
-def _ev(e: Evidence) -> dict[str, Any]:
-    return {"source": e.source, "line": e.line, "text": e.text}
-
-
 def _unev(raw: dict[str, Any] | None) -> Evidence | None:
     return Evidence(raw["source"], raw["line"], raw["text"]) if raw else None
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One column of the ``connections`` table and how a Connection maps to it."""
+    """One column of the ``connections`` table: the Connection attribute of the same
+    name, stored as ``sql`` (which also decides its JSON form in the bulk load)."""
 
     name: str
     sql: str
-    dump: Callable[[Connection], Any]
-    """Connection -> JSON-able value for the bulk load."""
-    load: Callable[[Any], Any] | None = None
-    """Stored value -> the Connection field of the same name; None: derived, not loaded."""
+    load: Callable[..., Any] | None = None
+    """Stored value(s) -> the Connection field of the same name; None: derived, not
+    loaded; :func:`_same`: the stored value is the field's. A list of evidence is read
+    as three lists (sources, lines, texts), which DuckDB hands over several times
+    faster than a list of structs."""
+
+    def selected(self) -> tuple[str, ...]:
+        """The expressions that read this column back (what ``load`` takes)."""
+        if self.sql == f"{_EVIDENCE}[]":
+            return tuple(
+                f'list_transform("{self.name}", lambda e: e.{part})'
+                for part in ("source", "line", "text")
+            )
+        return (f'"{self.name}"',)
 
 
 def _same(v: Any) -> Any:
     return v
 
 
+def _pattern_id(v: str | None) -> PatternId | None:
+    return PatternId(v) if v else None
+
+
+def _count(v: int | None) -> int:
+    return v or 0
+
+
+def _tuple(v: list[Any] | None) -> tuple[Any, ...]:
+    return tuple(v or ())
+
+
+def _evidence_list(
+    sources: list[str] | None, lines: list[int] | None, texts: list[str] | None
+) -> tuple[Evidence, ...]:
+    return tuple(map(Evidence, sources or (), lines or (), texts or ()))
+
+
 #: The one definition of a stored connection: the table, the load and the unload.
 CONNECTION_COLUMNS: tuple[Column, ...] = (
-    Column("id", "BIGINT", lambda c: c.id, _same),
-    Column("host", "VARCHAR", lambda c: c.host, _same),
-    Column("direction", "VARCHAR", lambda c: c.direction, _same),
-    Column("client_ip", "VARCHAR", lambda c: c.client_ip, _same),
-    Column("client_port", "INTEGER", lambda c: c.client_port, _same),
-    Column("remote_host", "VARCHAR", lambda c: c.remote_host, _same),
-    Column("user", "VARCHAR", lambda c: c.user, _same),
-    Column("authenticated", "BOOLEAN", lambda c: c.authenticated, bool),
-    Column("method", "VARCHAR", lambda c: c.method, _same),
-    Column("start", "TIMESTAMP", lambda c: naive(c.start), aware),
-    Column("end", "TIMESTAMP", lambda c: naive(c.end), aware),
-    Column("duration_s", "DOUBLE", lambda c: c.duration_s),
-    Column("family", "VARCHAR", lambda c: c.family, _same),
-    Column("cause", "VARCHAR", lambda c: c.cause, _same),
-    Column("pattern_id", "VARCHAR", lambda c: c.pattern_id, lambda v: PatternId(v) if v else None),
-    Column("failures", "BIGINT", lambda c: c.failures, lambda v: v or 0),
-    Column("note", "VARCHAR", lambda c: c.note, _same),
-    Column("pids", "BIGINT[]", lambda c: list(c.pids), lambda v: tuple(v or ())),
-    Column("decisive", _EVIDENCE, lambda c: _ev(c.decisive) if c.decisive else None, _unev),
-    Column(
-        "evidence",
-        f"{_EVIDENCE}[]",
-        lambda c: [_ev(e) for e in c.evidence],
-        lambda v: tuple(Evidence(e["source"], e["line"], e["text"]) for e in v or ()),
-    ),
+    Column("id", "BIGINT", _same),
+    Column("host", "VARCHAR", _same),
+    Column("direction", "VARCHAR", _same),
+    Column("client_ip", "VARCHAR", _same),
+    Column("client_port", "INTEGER", _same),
+    Column("remote_host", "VARCHAR", _same),
+    Column("user", "VARCHAR", _same),
+    Column("authenticated", "BOOLEAN", bool),
+    Column("method", "VARCHAR", _same),
+    Column("start", "TIMESTAMP", aware),
+    Column("end", "TIMESTAMP", aware),
+    Column("duration_s", "DOUBLE"),
+    Column("family", "VARCHAR", _same),
+    Column("cause", "VARCHAR", _same),
+    Column("pattern_id", "VARCHAR", _pattern_id),
+    Column("failures", "BIGINT", _count),
+    Column("note", "VARCHAR", _same),
+    Column("pids", "BIGINT[]", _tuple),
+    Column("decisive", _EVIDENCE, _unev),
+    Column("evidence", f"{_EVIDENCE}[]", _evidence_list),
 )
 CONNECTION_TYPES = {c.name: c.sql for c in CONNECTION_COLUMNS}
 LOADED = tuple(c for c in CONNECTION_COLUMNS if c.load is not None)
-SELECT_COLUMNS = ", ".join(f'"{c.name}"' for c in LOADED)
+_SELECTED = tuple(c.selected() for c in LOADED)
+SELECT_COLUMNS = ", ".join(e for exprs in _SELECTED for e in exprs)
 #: The stable order of connections in every report: host, direction, start (unknown first).
 CONNECTION_ORDER = "host, direction, start NULLS FIRST, id"
 
@@ -92,16 +117,91 @@ def connections_ddl(table: str = "connections", temporary: bool = False) -> str:
     return f"CREATE {temp}TABLE IF NOT EXISTS {table} (\n    {cols}\n);\n"
 
 
-def connection_row(c: Connection) -> dict[str, Any]:
-    """A connection as one bulk-load row."""
-    return {col.name: col.dump(c) for col in CONNECTION_COLUMNS}
+# -- the bulk load: one JSON line per connection, written straight from its attributes --
+
+_string = encode_basestring  # json's C string escaper (non-ASCII kept, as ensure_ascii=False)
+
+
+def _j_str(v: str | None) -> str:
+    return "null" if v is None else _string(v)
+
+
+def _j_int(v: int | None) -> str:
+    return "null" if v is None else str(int(v))
+
+
+def _j_bool(v: bool) -> str:
+    return "true" if v else "false"
+
+
+def _j_float(v: float | None) -> str:
+    return "null" if v is None else repr(float(v))
+
+
+def _j_time(v: datetime | None) -> str:
+    return "null" if v is None else f'"{naive(v)}"'
+
+
+def _j_ints(v: Sequence[int]) -> str:
+    return "[" + ",".join([str(int(x)) for x in v]) + "]"
+
+
+def _j_evidence(e: Evidence | None) -> str:
+    if e is None:
+        return "null"
+    return f'{{"source":{_string(e.source)},"line":{int(e.line)},"text":{_string(e.text)}}}'
+
+
+def _j_evidence_list(v: Sequence[Evidence]) -> str:
+    return "[" + ",".join([_j_evidence(e) for e in v]) + "]"
+
+
+#: How each stored type is written in a bulk-load line.
+_JSON_OF_SQL: dict[str, Callable[[Any], str]] = {
+    "VARCHAR": _j_str,
+    "BIGINT": _j_int,
+    "INTEGER": _j_int,
+    "BOOLEAN": _j_bool,
+    "DOUBLE": _j_float,
+    "TIMESTAMP": _j_time,
+    "BIGINT[]": _j_ints,
+    _EVIDENCE: _j_evidence,
+    f"{_EVIDENCE}[]": _j_evidence_list,
+}
+_LINE_PARTS = tuple(
+    (_string(c.name) + ":", attrgetter(c.name), _JSON_OF_SQL[c.sql]) for c in CONNECTION_COLUMNS
+)
+
+
+def connection_line(c: Connection) -> str:
+    """A connection as one line of newline-delimited JSON for the bulk load (an object
+    keyed by column; times as DuckDB's TIMESTAMP text in UTC)."""
+    return "{" + ",".join([key + put(get(c)) for key, get, put in _LINE_PARTS]) + "}"
+
+
+# -- the unload: a row of SELECT_COLUMNS back into a Connection ---------------------------
+
+_FIELDS = tuple(f.name for f in dataclass_fields(Connection))
+_LOADED_NAMES = tuple(c.name for c in LOADED)
+assert set(_FIELDS) == set(_LOADED_NAMES), "every Connection field is a loaded column"
+#: Where each loaded column starts in a row of SELECT_COLUMNS.
+_START = tuple(accumulate((len(e) for e in _SELECTED), initial=0))[:-1]
+#: For each Connection field in order, the position of its value in a row.
+_POSITION = tuple(_START[_LOADED_NAMES.index(name)] for name in _FIELDS)
+#: The columns whose stored value needs converting, as (position, width, conversion).
+_CONVERT: tuple[tuple[int, int, Callable[..., Any]], ...] = tuple(
+    (start, len(exprs), c.load)
+    for start, exprs, c in zip(_START, _SELECTED, LOADED, strict=True)
+    if c.load is not None and c.load is not _same
+)
 
 
 def unload_connection(row: Sequence[Any]) -> Connection:
-    """A row of ``SELECT <loaded columns>`` back into a Connection."""
-    return Connection(
-        **{col.name: col.load(v) for col, v in zip(LOADED, row, strict=True) if col.load}
-    )
+    """A row of ``SELECT <SELECT_COLUMNS>`` back into a Connection."""
+    values = list(row)
+    for i, width, load in _CONVERT:
+        values[i] = load(values[i]) if width == 1 else load(*values[i : i + width])
+    return Connection(*[values[i] for i in _POSITION])
 
 
 def to_model(v: Any) -> Any:
