@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from logsleuth.model import (
@@ -17,7 +18,7 @@ from logsleuth.model import (
     HostReport,
     Report,
 )
-from logsleuth.renderers.safe import dumps
+from logsleuth.renderers.safe import dumps, json_escape
 
 SCHEMA = "logsleuth.report/1"
 
@@ -56,6 +57,38 @@ def connection_dict(c: Connection) -> dict[str, Any]:
         "note": c.note,
         "evidence": [evidence_dict(e) for e in c.evidence],
     }
+
+
+_text = encode_basestring  # json.dumps's own C escaper for strings (ensure_ascii=False)
+
+
+def _str(v: str | None) -> str:
+    return "null" if v is None else _text(v)
+
+
+def _num(v: float | None) -> str:
+    return "null" if v is None else repr(v)
+
+
+def _evidence_json(e: Evidence) -> str:
+    return f'{{"source": {_text(e.source)}, "line": {e.line!r}, "text": {_text(e.text)}}}'
+
+
+def connection_json(c: Connection) -> str:
+    """``dumps(connection_dict(c))`` written directly (the report's bulk: one per
+    connection); ``tests/render/test_json_direct.py`` holds them byte-equal."""
+    evidence = ", ".join([_evidence_json(e) for e in c.evidence])
+    auth = "true" if c.authenticated else "false"
+    return json_escape(
+        f'{{"id": {c.id!r}, "host": {_text(c.host)}, "direction": {_text(c.direction)}, '
+        f'"client_ip": {_str(c.client_ip)}, "client_port": {_num(c.client_port)}, '
+        f'"remote_host": {_str(c.remote_host)}, "user": {_str(c.user)}, '
+        f'"authenticated": {auth}, "method": {_str(c.method)}, '
+        f'"start": {_str(iso(c.start))}, "end": {_str(iso(c.end))}, '
+        f'"duration_s": {_num(c.duration_s)}, "family": {_text(c.family)}, '
+        f'"cause": {_text(c.cause)}, "pattern_id": {_str(c.pattern_id)}, '
+        f'"failures": {c.failures!r}, "note": {_str(c.note)}, "evidence": [{evidence}]}}'
+    )
 
 
 def _cause(c: CauseCount) -> dict[str, Any]:
@@ -233,7 +266,7 @@ def iter_render(report: Report) -> Iterator[str]:
         yield f"{json.dumps(key)}: {dumps(value)},\n"
     yield '"connections": ['
     for i, c in enumerate(report.connections):
-        yield ("\n" if i == 0 else ",\n") + dumps(connection_dict(c))
+        yield ("\n" if i == 0 else ",\n") + connection_json(c)
     yield "\n]\n}\n"
 
 
