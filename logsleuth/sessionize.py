@@ -748,7 +748,9 @@ class Sessionizer:
             user=c.user,
             authenticated=c.authenticated,
             method=c.method,
-            start=c.start or c.first,
+            # A start line written after other lines of its pid (clock steps, merged
+            # logs, pid reuse): the connection began with its first line.
+            start=c.first if c.start is None or (c.first and c.first < c.start) else c.start,
             end=v.end if v.family != OPEN else None,
             family=v.family,
             cause=v.cause,

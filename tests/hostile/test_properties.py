@@ -121,7 +121,20 @@ def test_classifier_never_raises(message):
         assert ev.pattern_id is None or ev.fields is not None
 
 
+_PAM = (
+    "error: (pam_unix) authentication failure; logname= uid=0 euid=0 tty=ssh ruser= "
+    "rhost=71-13-115-12.static.example.com  user=root"
+)
+
+
 @given(st.lists(st.tuples(messages(), st.integers(1, 6), st.integers(0, 3600)), max_size=60))
+# Found by this test: a start line after earlier lines of its pid made start > end.
+@example(
+    [
+        (_PAM, 1, 0),
+        ('error: Connection from 127.0.0.1 port 33730 on 127.0.0.1 port 2222 rdomain ""', 1, 1),
+    ]
+)
 def test_sessionizer_never_raises_and_closes_everything(events):
     from datetime import UTC, datetime, timedelta
 
