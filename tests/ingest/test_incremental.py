@@ -126,7 +126,7 @@ def test_open_connections_are_what_report_computes_from_the_state(tmp_path):
     connections `report` gets by ending a copy restored from the saved live state."""
     from logsleuth.ingest import pending_connections
     from logsleuth.store import Store
-    from logsleuth.store_columns import SELECT_COLUMNS, connection_row, unload_connection
+    from logsleuth.store_columns import SELECT_COLUMNS, connection_line, unload_connection
 
     log, db = tmp_path / "auth.log", tmp_path / "s.duckdb"
     log.write_bytes(b"")
@@ -140,11 +140,11 @@ def test_open_connections_are_what_report_computes_from_the_state(tmp_path):
             rows = store.con.execute(
                 f"SELECT {SELECT_COLUMNS} FROM open_connections ORDER BY id"
             ).fetchall()
-            saved = [connection_row(unload_connection(r)) for r in rows]
+            saved = [connection_line(unload_connection(r)) for r in rows]
             want = sorted(pending_connections(store), key=lambda c: c.id)
         finally:
             store.close()
-        assert saved == [connection_row(c) for c in want]
+        assert saved == [connection_line(c) for c in want]
         assert len(saved) == result.pending
         pending.append(result.pending)
     assert min(pending) > 0  # every cut leaves connections open
