@@ -26,15 +26,28 @@ from contextlib import contextmanager
 PIPELINE_THRESHOLDS = (100_000, 20, 100)
 
 
+_depth = 0
+
+
 @contextmanager
 def tuned_collector() -> Iterator[None]:
     """Freeze what is alive now and raise the thresholds, until the block ends (then
-    the previous thresholds return and the frozen objects are collectable again)."""
+    the previous thresholds return and the frozen objects are collectable again).
+    Nested blocks (an ingest run inside a scan) leave both to the outermost."""
+    global _depth
+    _depth += 1
+    if _depth > 1:
+        try:
+            yield
+        finally:
+            _depth -= 1
+        return
     previous = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(*PIPELINE_THRESHOLDS)
     try:
         yield
     finally:
+        _depth -= 1
         gc.set_threshold(*previous)
         gc.unfreeze()

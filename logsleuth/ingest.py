@@ -11,12 +11,10 @@ commits at once: a run killed half-way leaves the database as it was.
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +27,7 @@ from logsleuth.classify import (
     classify_host_record,
     shape_of,
 )
+from logsleuth.collector import tuned_collector
 from logsleuth.errors import SourceError
 from logsleuth.event_rows import EventLog
 from logsleuth.hostfacts import FactCollector
@@ -54,12 +53,6 @@ JOURNAL_MARGIN = timedelta(days=7)
 BATCH = 4_000
 #: A file not written for this long is not in the middle of a line.
 SETTLED_NS = 10 * 1_000_000_000
-#: Net container allocations between two young garbage collections while reading (the
-#: interpreter's default is 700). Each line allocates and frees several objects; the
-#: connections held while they may change, and those waiting for the store, keep the
-#: count growing, so at the default the collector ran about every 200 lines and its
-#: full passes over everything held cost a fifth of the reading's CPU time.
-GC_YOUNG = 50_000
 
 
 @dataclass
@@ -446,7 +439,7 @@ class IngestRun:
                     SourceInfo(label_of(err.path), "-", error=err.reason, hint=err.hint)
                 )
         try:
-            with _fewer_collections():
+            with tuned_collector():
                 for plan in self._plans(sources):
                     self.read(plan)
         except BaseException:
@@ -482,17 +475,6 @@ class IngestRun:
         )
         self.store.add_run(record)
         return record
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the garbage collector less often (see :data:`GC_YOUNG`), then as before."""
-    young, middle, old = gc.get_threshold()
-    gc.set_threshold(max(young, GC_YOUNG), max(middle, 20), max(old, 100))
-    try:
-        yield
-    finally:
-        gc.set_threshold(young, middle, old)
 
 
 def _stamp(ts: datetime) -> str:

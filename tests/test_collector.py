@@ -43,3 +43,16 @@ def test_a_scan_runs_tuned_and_still_collects_cycles() -> None:
         assert len(list(rep.connections)) > 0
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_nested_blocks_leave_freezing_to_the_outermost() -> None:
+    before = gc.get_threshold()
+    with tuned_collector():
+        frozen = gc.get_freeze_count()
+        with tuned_collector():
+            assert gc.get_threshold() == PIPELINE_THRESHOLDS
+        # The inner block (an ingest run inside a scan) neither unfroze nor restored.
+        assert gc.get_freeze_count() == frozen
+        assert gc.get_threshold() == PIPELINE_THRESHOLDS
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
