@@ -83,7 +83,7 @@ class Classifier:
         self.catalogue, self.plain = catalogue, plain
         self._memo: dict[str, dict[str, tuple[tuple[str, ...], _EventArgs]]] = {}
 
-    def __call__(self, record: Record, side: str = "server") -> Event:
+    def classify(self, record: Record, side: str = "server") -> Event:
         """The event of one ssh record (the same as :func:`classify_record`'s)."""
         message = record.message
         memo = self._memo.get(side)

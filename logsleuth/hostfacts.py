@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from logsleuth.catalogue import Catalogue
-from logsleuth.model import Event, Evidence, Record
+from logsleuth.model import Event, Evidence, PatternId, Record
 
 Version = tuple[int, int]
 
@@ -150,6 +150,10 @@ def _evidence(r: Record) -> Evidence:
     return Evidence(r.source, r.line, r.cited)
 
 
+_Entry = tuple[Version | None, Version | None, str, tuple[str, str | None] | None]
+"""An entry's lower and upper version bounds, why, and its counter rule."""
+
+
 @dataclass(frozen=True, slots=True)
 class FactRules:
     """The data that drives the collector (from ``patterns/advice.toml``)."""
@@ -173,6 +177,7 @@ class FactCollector:
         self._names = {p.id: p.name for p in cat or ()}
         self._rules = rules
         self._hosts: dict[str, _Acc] = {}
+        self._entries: dict[PatternId, _Entry] = {}
 
     def _acc(self, host: str | None) -> _Acc:
         key = host or "-"
@@ -209,20 +214,35 @@ class FactCollector:
         ):
             self._acc(rec.host).reboots.append((rec.ts, _evidence(rec)))
 
+    def _entry(self, pattern_id: PatternId) -> _Entry:
+        """What an entry's lines tell: its version bounds (and why), its counter rule."""
+        lo, hi = self._ranges.get(pattern_id, (None, None))
+        why = f"`{self._names.get(pattern_id, pattern_id)}` lines"
+        entry = self._entries[pattern_id] = (
+            lo,
+            hi,
+            why,
+            self._rules.counters.get(self._names.get(pattern_id, "")),
+        )
+        return entry
+
     def event(self, ev: Event) -> None:
         """A classified ssh event: its wording bounds the version, counters add up."""
         rec = ev.record
-        acc = self._acc(rec.host)
+        acc = self._hosts.get(rec.host or "-") or self._acc(rec.host)
         since = PROGRAM_SINCE.get(rec.program)
         if since and (acc.lo is None or since > acc.lo):
             acc.bound(since, None, f"the {rec.program} program")
-        if ev.pattern_id is None:
+        pattern_id = ev.pattern_id
+        if pattern_id is None:
             return
-        lo, hi = self._ranges.get(ev.pattern_id, (None, None))
-        if lo is not None or hi is not None:
-            acc.bound(lo, hi, f"`{self._names.get(ev.pattern_id, ev.pattern_id)}` lines")
-        rule = self._rules.counters.get(self._names.get(ev.pattern_id, ""))
-        count = ev.fields.get("count")
+        lo, hi, why, rule = self._entries.get(pattern_id) or self._entry(pattern_id)
+        # Only a tighter bound changes anything (``_Acc.bound``).
+        if (lo is not None and (acc.lo is None or lo > acc.lo)) or (
+            hi is not None and (acc.hi is None or hi < acc.hi)
+        ):
+            acc.bound(lo, hi, why)
+        count = ev.fields.get("count") if rule is not None else None
         if rule is None or count is None or not count.isdigit():
             return
         kind, reason = rule

@@ -121,7 +121,7 @@ class IngestRun:
         is still sessionized (so connections are whole), the counts are the window's;
         ``events``: keep every ssh line read in the ``events`` table."""
         self.store, self.cat, self.options = store, cat, options
-        self.classify = Classifier(cat, options.plain)
+        self.classifier = Classifier(cat, options.plain)
         self.window = window
         self.whole_lines, self.follow_rotation = whole_lines, follow_rotation
         self.positions = {p.stream: p for p in store.positions()}
@@ -291,7 +291,7 @@ class IngestRun:
         event_log = self.events
         journal = src.reader.startswith("journal")
         plain = self.options.plain
-        classify = self.classify
+        classify = self.classifier.classify
         try:
             if not plan.skip:
                 recs, tail = self._records(plan, counter)
@@ -345,7 +345,9 @@ class IngestRun:
                     else:
                         if facts is not None:
                             facts.event(ev)
-                        self._emit(sess.feed(ev))
+                        done = sess.feed(ev)
+                        if done:  # most lines settle no connection
+                            self._emit(done)
                     if event_log is not None:
                         event_log.add(ev, sess.last_conn)
         except SourceError as exc:

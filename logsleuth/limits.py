@@ -8,6 +8,7 @@ reaches ``int``'s digit limit, ``datetime`` arithmetic or a DuckDB column.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 MAX_INT32 = 2**31 - 1
@@ -69,12 +70,21 @@ def in_range(ts: datetime | None) -> datetime | None:
     return None
 
 
-def bad_fields(fields: dict[str, str]) -> list[str]:
+#: Digits of each maximum in :data:`FIELD_MAX`: a value of fewer ASCII digits is in range.
+_FIELD_DIGITS = {name: len(str(maximum)) for name, maximum in FIELD_MAX.items()}
+
+
+def bad_fields(fields: Mapping[str, str]) -> list[str]:
     """Names of numeric fields whose value is out of range (see :data:`FIELD_MAX`)."""
     bad = []
     for name, value in fields.items():
-        maximum = FIELD_MAX.get(name)
+        digits = _FIELD_DIGITS.get(name)
         # Only digit strings are numbers; other text a field may capture is left alone.
-        if maximum is not None and value.isdigit() and bounded_int(value, maximum) is None:
+        if (
+            digits is not None
+            and value.isdigit()
+            and (len(value) >= digits or not value.isascii())
+            and bounded_int(value, FIELD_MAX[name]) is None
+        ):
             bad.append(name)
     return bad

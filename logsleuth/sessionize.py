@@ -222,16 +222,6 @@ class Sessionizer:
     def _writer(self, ev: Event) -> Writer:
         return self._writers.of(ev.pattern_id, ev.role)
 
-    @staticmethod
-    def _address(ev: Event, w: Writer) -> tuple[str | None, str | None]:
-        """The client address and port a line names (IP literals only)."""
-        if not w.client_address or ev.role in ("pid-end", "server", "host"):
-            return None, None
-        ip = ev.fields.get("ip")
-        if not ip or not _is_ip(ip):
-            return None, None
-        return ip, ev.fields.get("port")
-
     def _fits(self, c: _Conn, ev: Event, ip: str | None, port: str | None) -> bool:
         """Whether a line can belong to the lifetime of connection ``c``."""
         ts, role = ev.record.ts, ev.role
@@ -400,7 +390,14 @@ class Sessionizer:
         else:
             # The writer and the address, once per line (the lookup and the join use both).
             w = self._writers.of(ev.pattern_id, role)
-            ip, port = self._address(ev, w)
+            # The client address and port the line names (IP literals only); the roles
+            # that name none (pid-end, server, host) took the branches above.
+            ip = ev.fields.get("ip") if w.client_address else None
+            port = None
+            if ip and _is_ip(ip):
+                port = ev.fields.get("port")
+            else:
+                ip = None
             c = self.last_conn = self._conn_for(ev, host, w, ip, port)
             if c is not None:
                 self._index(c, ev, ip, port)

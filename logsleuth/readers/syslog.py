@@ -483,7 +483,7 @@ def read_syslog_lines(
         if text.endswith("\r"):
             text = text.rstrip("\r")
         m = fast_match(text) if fast and text[:3] in MONTHS else None
-        if m is not None and not m.group(5).startswith("[ID "):
+        if m is not None and not text.startswith("[ID ", m.start(5)):
             stamp, host, prog, pid_text, msg = m.groups()
             # \d also matches other scripts' digits, which are no pid: the general path.
             pid = int(pid_text) if len(pid_text) < 10 and pid_text.isascii() else None
