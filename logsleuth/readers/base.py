@@ -48,7 +48,8 @@ def journal_stamp(ts: datetime | None) -> str | None:
     time with the zone named (``2026-11-30 02:10:02.123456 UTC``)."""
     if ts is None:
         return None
-    return f"{ts:%Y-%m-%d %H:%M:%S}.{ts.microsecond:06d} UTC"
+    # isoformat is C; strftime through format() cost ~5 us an entry.
+    return ts.replace(tzinfo=None).isoformat(" ", "microseconds") + " UTC"
 
 
 def parse_zone(name: str) -> tzinfo:
