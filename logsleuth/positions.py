@@ -138,20 +138,14 @@ class Tail:
         rest = b""
         skipping = False  # inside an over-long line whose head was already handed out
         for chunk in self._chunks():
-            data = rest + chunk if rest else chunk
-            start = 0
-            while True:
-                nl = data.find(b"\n", start)
-                if nl < 0:
-                    break
-                line = data[start:nl]
-                self.offset += nl + 1 - start
-                start = nl + 1
+            lines = (rest + chunk if rest else chunk).split(b"\n")
+            rest = lines.pop()  # after the last newline: the start of the next line
+            for line in lines:
+                self.offset += len(line) + 1
                 if skipping:
                     skipping = False
                     continue
                 yield line
-            rest = data[start:]
             if len(rest) > MAX_LINE and not skipping:
                 self.offset += len(rest)
                 yield rest[:MAX_LINE]
