@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from logsleuth.errors import LogsleuthError, StoreError
-from logsleuth.store import Store
+from logsleuth.store import Store, memory_limit_mb, out_of_memory
 
 #: 2: events (one row per ssh line, the store's ``events`` table) beside connections.
 #: 3: incremental exports: ``connections`` gain ``exported_at`` and ``still_open``,
@@ -43,10 +43,10 @@ from logsleuth.store import Store
 SCHEMA_VERSION = "3"
 BUCKETS = 32
 #: Tables partitioned by day and host bucket: the time column that gives the day, and
-#: the order of the rows inside each file.
+#: the order of the rows inside each file (the time column's NULLs first).
 HOST_TABLES = {
-    "connections": ("start", 't.host, t."start" NULLS FIRST, t.id'),
-    "events": ("ts", "t.host, t.ts NULLS FIRST, t.source, t.line"),
+    "connections": ("start", ("host", "start", "id")),
+    "events": ("ts", ("host", "ts", "source", "line")),
 }
 #: What each lake table is exported from (temporary tables export() fills).
 _EXPORTED = {"connections": "_lake_conns", "events": "_lake_events"}
@@ -89,16 +89,90 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, run_id: str) -
     meta = f"{{'logsleuth.schema': {_lit(SCHEMA_VERSION)}, 'logsleuth.run': {_lit(run_id)}}}"
     con.execute(
         f"COPY ({query}) TO {_lit(str(path))} "
-        f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {meta})"
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES {_range_bytes()}, "
+        f"KV_METADATA {meta})"
     )
     return path.stat().st_size
 
 
+#: What a row weighs in memory, roughly (its text, plus a fixed part for the rest):
+#: ranges of rows are sorted and written within a share of DuckDB's memory limit.
+_WEIGHT = {
+    "connections": "coalesce(list_sum(list_transform(t.evidence, lambda e: "
+    "strlen(e.text) + strlen(e.source) + 64)), 0) + 256",
+    "events": "coalesce(strlen(t.message), 0) + coalesce(strlen(t.source), 0) + 256",
+}
+#: At most this many rows in a range, whatever their weight.
+RANGE_ROWS = 100_000
+
+
+def _range_bytes() -> int:
+    """The weight of the rows sorted (or buffered as one Parquet row group) at once: an
+    eighth of DuckDB's memory limit, which a sort of wide rows needs several times over."""
+    return memory_limit_mb() << 17
+
+
+def _sort(
+    con: duckdb.DuckDBPyConnection, lake_table: str, run_day: str
+) -> list[tuple[str, int, int, int]]:
+    """Fill ``_lake_sorted`` with the exported rows of ``lake_table`` in partition order
+    (day, host bucket, then :data:`HOST_TABLES`' order) and return each partition's day,
+    bucket and first and last rowid there.
+
+    DuckDB sorts narrow keys within its memory limit whatever their number, but not wide
+    rows (a connection's evidence list) beyond about that limit in all: only the keys are
+    sorted as a whole; the rows are then copied in ranges of the key order of at most
+    :func:`_range_bytes` of weight and :data:`RANGE_ROWS` rows, each sorted on its own.
+    """
+    table = _EXPORTED[lake_table]
+    time_col, order = HOST_TABLES[lake_table]
+    day = f'coalesce(t."{time_col}", TIMESTAMP {_lit(run_day)})::DATE'
+    keys = ", ".join(f't."{c}" AS k{i}' for i, c in enumerate(order))
+    key_order = ", ".join(
+        f"k{i}{' NULLS FIRST' if c == time_col else ''}" for i, c in enumerate(order)
+    )
+    # The keys are projected before the sort: sorting the join's output by columns it
+    # does not select carries more than the keys through the sort.
+    con.execute(
+        "CREATE OR REPLACE TEMPORARY TABLE _lake_keys AS SELECT rid, dt, b, w FROM ("
+        f"SELECT t.rowid AS rid, {day} AS dt, b.b AS b, ({_WEIGHT[lake_table]})::BIGINT AS w, "
+        f"{keys} FROM {table} t JOIN _lake_bucket b USING (host)) "
+        f"ORDER BY dt, b, {key_order}"
+    )
+    con.execute(f"CREATE OR REPLACE TEMPORARY TABLE _lake_sorted AS FROM {table} LIMIT 0")
+    budget = _range_bytes()
+    ranges: list[tuple[int, int]] = []
+    cursor = con.execute("SELECT w FROM _lake_keys")  # rowid order: the key order
+    first = pos = weight = 0
+    while batch := cursor.fetchmany(50_000):
+        for (w,) in batch:
+            if pos > first and (weight + w > budget or pos - first >= RANGE_ROWS):
+                ranges.append((first, pos - 1))
+                first, weight = pos, 0
+            weight += w
+            pos += 1
+    if pos > first:
+        ranges.append((first, pos - 1))
+    for lo, hi in ranges:
+        con.execute(
+            f"INSERT INTO _lake_sorted SELECT t.* FROM {table} t JOIN (SELECT rowid AS pos, "
+            "rid FROM _lake_keys WHERE rowid BETWEEN ? AND ?) k ON t.rowid = k.rid "
+            "ORDER BY k.pos",
+            [lo, hi],
+        )
+    parts = con.execute(
+        "SELECT dt, b, min(rowid), max(rowid) FROM _lake_keys GROUP BY ALL ORDER BY 3"
+    ).fetchall()
+    con.execute("DROP TABLE _lake_keys")
+    return [(f"{dt:%Y-%m-%d}", int(b), int(lo), int(hi)) for dt, b, lo, hi in parts]
+
+
 def _fingerprint(con: duckdb.DuckDBPyConnection, events: bool) -> str:
+    # Sums of row hashes: order-free, so no sort and no string of every row (both grow
+    # with the data beyond any memory limit).
     row = con.execute(
-        "SELECT count(*), coalesce(md5(string_agg(concat_ws('|', host, direction, start, "
-        "\"end\", client_ip, client_port, cause), '\n' ORDER BY host, direction, start, "
-        "client_ip, client_port, cause)), '') FROM connections"
+        'SELECT count(*), sum(hash(host, direction, start, "end", client_ip, client_port, '
+        "cause))::HUGEINT::VARCHAR FROM connections"
     ).fetchone()
     if events:  # new lines that made no connection still make new data
         row = (row or ()) + (
@@ -201,20 +275,11 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
         run_day = f"{now:%Y-%m-%d}"
         rows: dict[str, int] = {}
         files = size = 0
-        for lake_table, (time_col, order) in HOST_TABLES.items():
-            table = _EXPORTED[lake_table]
-            if table not in present:
+        for lake_table in HOST_TABLES:
+            if _EXPORTED[lake_table] not in present:
                 continue
-            day = f"strftime(coalesce(t.\"{time_col}\", TIMESTAMP {_lit(run_day)}), '%Y-%m-%d')"
-            parts = con.execute(
-                f"SELECT {day} AS dt, b.b, count(*) FROM {table} t "
-                "JOIN _lake_bucket b USING (host) GROUP BY ALL ORDER BY ALL"
-            ).fetchall()
-            for dt, bucket, n in parts:
-                query = (
-                    f"SELECT t.* FROM {table} t JOIN _lake_bucket b USING (host) "
-                    f"WHERE {day} = {_lit(dt)} AND b.b = {int(bucket)} ORDER BY {order}"
-                )
+            for dt, bucket, first, last in _sort(con, lake_table, run_day):
+                query = f"SELECT * FROM _lake_sorted WHERE rowid BETWEEN {first} AND {last}"
                 path = (
                     root
                     / lake_table
@@ -224,7 +289,8 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
                 )
                 size += _copy(con, query, path, run_id)
                 files += 1
-                rows[lake_table] = rows.get(lake_table, 0) + n
+                rows[lake_table] = rows.get(lake_table, 0) + last - first + 1
+            con.execute("DROP TABLE _lake_sorted")
         for table, stored in RUN_TABLES.items():
             if stored not in present:
                 continue
@@ -260,6 +326,8 @@ def export(store: Store, lake: str, now: datetime | None = None) -> ExportResult
         run_path = root / "runs" / f"dt={run_day}" / f"run-{run_id}.parquet"
         size += _copy(con, "SELECT * FROM _lake_run", run_path, run_id)
         return ExportResult(run_id, rows, files + 1, size)
+    except duckdb.OutOfMemoryException as exc:
+        raise out_of_memory(exc) from None
     except (duckdb.Error, OSError) as exc:
         raise StoreError(
             f"cannot export to {lake}: {exc}", "check the directory and free space"
