@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import time
 from pathlib import Path
 
 import duckdb
@@ -13,6 +11,8 @@ import pytest
 from logsleuth import api
 from logsleuth.store import MEMORY_ENV
 
+from .test_lake import _ingest
+
 ROOT = Path(__file__).resolve().parents[1]
 #: Copies of the sample's connections and events: enough that the export needs several
 #: times the smallest memory limit if it sorts whole tables, or strings them together.
@@ -20,20 +20,6 @@ COPIES = 40
 #: What each evidence line and unclassified message gains: wider rows, as in a fleet's
 #: logs (long keys, banners), so fewer copies make the same weight.
 PAD = " " + "k" * 400
-
-
-def _ingest(log: Path, db: Path) -> None:
-    old_tz = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    try:
-        api.ingest([str(log)], db=str(db), year=2026)
-    finally:
-        if old_tz is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old_tz
-        time.tzset()
 
 
 @pytest.fixture(scope="module")
