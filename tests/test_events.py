@@ -12,6 +12,7 @@ from logsleuth import api
 from logsleuth.sessionize import MAX_EVIDENCE
 from logsleuth.store import Store
 from logsleuth.store_columns import EVENT_COLUMNS, EventBatch, event_rows
+from tests.zone import utc_zone
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ("auth.log", "auth-precise.log")
@@ -19,15 +20,8 @@ SAMPLES = ("auth.log", "auth-precise.log")
 
 @pytest.fixture(autouse=True)
 def utc():
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
+    with utc_zone():
+        yield
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -40,18 +34,9 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 @pytest.fixture(scope="module", params=SAMPLES)
 def sample_db(request, tmp_path_factory):
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
     db = tmp_path_factory.mktemp("events") / "ssh.duckdb"
-    try:
+    with utc_zone():
         api.ingest([str(ROOT / "sample_logs" / request.param)], db=str(db), year=2026)
-    finally:
-        if old is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old
-        time.tzset()
     return db
 
 

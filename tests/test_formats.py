@@ -6,8 +6,6 @@ output (journalctl, ``systemctl status``, pasted logs, the macOS unified log).
 
 from __future__ import annotations
 
-import os
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,21 +16,15 @@ from logsleuth.classify import SSH_PROGRAMS
 from logsleuth.readers import READERS, ReadOptions
 from logsleuth.readers.journal_text import BOOT_PROGRAM, zone_of
 from logsleuth.readers.sources import expand
+from tests.zone import utc_zone
 
 DATA = Path(__file__).parent / "data" / "formats"
 
 
 @pytest.fixture(autouse=True)
-def utc_zone():
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
+def in_utc():
+    with utc_zone():
+        yield
 
 
 def utc(*args: int) -> datetime:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import time
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,23 +19,15 @@ from logsleuth.lakestore import BUCKETS, SCHEMA_VERSION, host_bucket
 from logsleuth.renderers import render
 from logsleuth.report import build_report
 from logsleuth.store import Store
+from tests.zone import utc_zone
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYOUT = re.compile(r"connections/dt=(\d{4}-\d{2}-\d{2})/host_bucket=(\d{2})/run-([\w-]+)\.parquet")
 
 
 def _scan_to(db: Path, sample: str) -> None:
-    old_tz = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    try:
+    with utc_zone():
         api.scan([str(ROOT / "sample_logs" / sample)], year=2026, db=str(db))
-    finally:
-        if old_tz is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old_tz
-        time.tzset()
 
 
 @pytest.fixture(scope="module")
@@ -263,17 +253,8 @@ def test_cli_export_and_report(lake, tmp_path):
 
 
 def _ingest(log: Path, db: Path) -> None:
-    old_tz = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    try:
+    with utc_zone():
         api.ingest([str(log)], db=str(db), year=2026)
-    finally:
-        if old_tz is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old_tz
-        time.tzset()
 
 
 def test_exports_of_a_growing_database_add_only_what_is_new(tmp_path):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from logsleuth import api, schema_doc
 from logsleuth.cli import app
 from logsleuth.renderers.safe import has_raw_control
 from logsleuth.store import Store
+from tests.zone import utc_zone
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_PAGE = ROOT / "docs" / "schema.md"
@@ -25,18 +24,9 @@ STABLE = ("connections", "sources")
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     path = tmp_path_factory.mktemp("sql") / "ssh.duckdb"
-    old_tz = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    try:
+    with utc_zone():
         api.ingest([str(ROOT / "sample_logs" / "auth.log")], year=2026, db=str(path))
         report = api.report(str(path))
-    finally:
-        if old_tz is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old_tz
-        time.tzset()
     return path, report
 
 

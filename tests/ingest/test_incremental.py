@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 from logsleuth import api
 from logsleuth.renderers import render
+from tests.zone import utc_zone
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_logs" / "auth.log"
@@ -22,15 +21,8 @@ LINES = SAMPLE.read_bytes().splitlines(keepends=True)
 
 @pytest.fixture(autouse=True)
 def utc():
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"  # RFC 3164 stamps are local time
-    time.tzset()
-    yield
-    if old is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
+    with utc_zone():
+        yield
 
 
 def parts(*cuts: int) -> list[bytes]:
@@ -65,18 +57,9 @@ def catalogue():
 def whole(tmp_path_factory):
     path = tmp_path_factory.mktemp("whole") / "auth.log"
     path.write_bytes(b"".join(LINES))
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    try:
+    with utc_zone():
         report = api.scan([str(path)], year=2026)
-        return comparable(report), comparable(report, lines=False)
-    finally:
-        if old is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old
-        time.tzset()
+    return comparable(report), comparable(report, lines=False)
 
 
 def ingest(db: Path, *paths: Path):
