@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
 from importlib import resources
+from itertools import islice
 from typing import Any, TypeVar, overload
 
 import duckdb
@@ -337,11 +338,11 @@ class Store:
         n = 0
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                write = fh.write
-                for line in lines:
-                    write(line)
-                    write("\n")
-                    n += 1
+                rows = iter(lines)
+                # Some lines at a time in one write: a write per line cost more.
+                while part := list(islice(rows, 1024)):
+                    fh.write("\n".join(part) + "\n")
+                    n += len(part)
             if n:
                 cols = ", ".join(f"'{k}': '{v}'" for k, v in columns.items())
                 names = ", ".join(f'"{k}"' for k in columns)

@@ -10,7 +10,6 @@ from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from itertools import accumulate
 from json.encoder import encode_basestring
-from operator import attrgetter
 from typing import Any
 
 from logsleuth.model import Connection, Event, Evidence, PatternId
@@ -19,7 +18,11 @@ from logsleuth.sessionize import NO_HOST
 
 def naive(ts: datetime | None) -> str | None:
     """A time as DuckDB's TIMESTAMP text (UTC, no zone)."""
-    return ts.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") if ts else None
+    if not ts:
+        return None
+    if ts.tzinfo is UTC:  # the pipeline's times: cut the "+00:00" off instead of converting
+        return ts.isoformat(" ")[:-6]
+    return ts.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
 def aware(ts: datetime | None) -> datetime | None:
@@ -30,8 +33,10 @@ def aware(ts: datetime | None) -> datetime | None:
 _EVIDENCE = "STRUCT(source VARCHAR, line BIGINT, text VARCHAR)"
 
 
-def _unev(raw: dict[str, Any] | None) -> Evidence | None:
-    return Evidence(raw["source"], raw["line"], raw["text"]) if raw else None
+def _unev(source: str | None, line: int | None, text: str | None) -> Evidence | None:
+    if source is None and line is None and text is None:
+        return None
+    return Evidence(source, line, text)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +48,17 @@ class Column:
     sql: str
     load: Callable[..., Any] | None = None
     """Stored value(s) -> the Connection field of the same name; None: derived, not
-    loaded; :func:`_same`: the stored value is the field's. A list of evidence is read
-    as three lists (sources, lines, texts), which DuckDB hands over several times
-    faster than a list of structs."""
+    loaded; :func:`_same`: the stored value is the field's. Evidence is read as its
+    three parts (a list of evidence as three lists: sources, lines, texts), which
+    DuckDB hands over several times faster than structs."""
 
     def selected(self) -> tuple[str, ...]:
         """The expressions that read this column back (what ``load`` takes)."""
+        parts = ("source", "line", "text")
         if self.sql == f"{_EVIDENCE}[]":
-            return tuple(
-                f'list_transform("{self.name}", lambda e: e.{part})'
-                for part in ("source", "line", "text")
-            )
+            return tuple(f'list_transform("{self.name}", lambda e: e.{part})' for part in parts)
+        if self.sql == _EVIDENCE:
+            return tuple(f'"{self.name}".{part}' for part in parts)
         return (f'"{self.name}"',)
 
 
@@ -153,7 +158,16 @@ def _j_evidence(e: Evidence | None) -> str:
 
 
 def _j_evidence_list(v: Sequence[Evidence]) -> str:
-    return "[" + ",".join([_j_evidence(e) for e in v]) + "]"
+    return (
+        "["
+        + ",".join(
+            [
+                f'{{"source":{_string(e.source)},"line":{int(e.line)},"text":{_string(e.text)}}}'
+                for e in v
+            ]
+        )
+        + "]"
+    )
 
 
 #: How each stored type is written in a bulk-load line.
@@ -168,15 +182,33 @@ _JSON_OF_SQL: dict[str, Callable[[Any], str]] = {
     _EVIDENCE: _j_evidence,
     f"{_EVIDENCE}[]": _j_evidence_list,
 }
-_LINE_PARTS = tuple(
-    (_string(c.name) + ":", attrgetter(c.name), _JSON_OF_SQL[c.sql]) for c in CONNECTION_COLUMNS
-)
+
+
+def _line_writer(columns: Sequence[Column]) -> Callable[[Connection], str]:
+    """The function behind :func:`connection_line`, written as one f-string over the
+    columns (each value through its type's encoder) and compiled once: a third cheaper
+    than a loop over the columns."""
+    env: dict[str, Any] = {}
+    parts = []
+    for i, c in enumerate(columns):
+        if not c.name.isidentifier():
+            raise ValueError(f"column {c.name!r} is no attribute name")
+        env[f"_put{i}"] = _JSON_OF_SQL[c.sql]
+        key = _string(c.name).replace("{", "{{").replace("}", "}}")
+        parts.append(f"{key}:{{_put{i}(c.{c.name})}}")
+    source = "def connection_line(c):\n    return f'{{" + ",".join(parts) + "}}'\n"
+    exec(source, env)  # noqa: S102
+    writer: Callable[[Connection], str] = env["connection_line"]
+    return writer
+
+
+_write_line = _line_writer(CONNECTION_COLUMNS)
 
 
 def connection_line(c: Connection) -> str:
     """A connection as one line of newline-delimited JSON for the bulk load (an object
     keyed by column; times as DuckDB's TIMESTAMP text in UTC)."""
-    return "{" + ",".join([key + put(get(c)) for key, get, put in _LINE_PARTS]) + "}"
+    return _write_line(c)
 
 
 # -- the unload: a row of SELECT_COLUMNS back into a Connection ---------------------------
@@ -186,22 +218,33 @@ _LOADED_NAMES = tuple(c.name for c in LOADED)
 assert set(_FIELDS) == set(_LOADED_NAMES), "every Connection field is a loaded column"
 #: Where each loaded column starts in a row of SELECT_COLUMNS.
 _START = tuple(accumulate((len(e) for e in _SELECTED), initial=0))[:-1]
-#: For each Connection field in order, the position of its value in a row.
-_POSITION = tuple(_START[_LOADED_NAMES.index(name)] for name in _FIELDS)
-#: The columns whose stored value needs converting, as (position, width, conversion).
-_CONVERT: tuple[tuple[int, int, Callable[..., Any]], ...] = tuple(
-    (start, len(exprs), c.load)
-    for start, exprs, c in zip(_START, _SELECTED, LOADED, strict=True)
-    if c.load is not None and c.load is not _same
-)
+
+
+def _row_reader() -> Callable[[Sequence[Any]], Connection]:
+    """The function behind :func:`unload_connection`, written as one call of the
+    Connection (each field from its place in the row, through its column's ``load``)
+    and compiled once."""
+    env: dict[str, Any] = {"Connection": Connection}
+    args = {}
+    for start, exprs, c in zip(_START, _SELECTED, LOADED, strict=True):
+        values = ", ".join(f"row[{start + k}]" for k in range(len(exprs)))
+        if c.load is _same:
+            args[c.name] = values
+        else:
+            env[f"_load_{c.name}"] = c.load
+            args[c.name] = f"_load_{c.name}({values})"
+    call = ", ".join(args[name] for name in _FIELDS)
+    exec(f"def unload_connection(row):\n    return Connection({call})\n", env)  # noqa: S102
+    reader: Callable[[Sequence[Any]], Connection] = env["unload_connection"]
+    return reader
+
+
+_read_row = _row_reader()
 
 
 def unload_connection(row: Sequence[Any]) -> Connection:
     """A row of ``SELECT <SELECT_COLUMNS>`` back into a Connection."""
-    values = list(row)
-    for i, width, load in _CONVERT:
-        values[i] = load(values[i]) if width == 1 else load(*values[i : i + width])
-    return Connection(*[values[i] for i in _POSITION])
+    return _read_row(row)
 
 
 def to_model(v: Any) -> Any:
