@@ -2,13 +2,14 @@
 
     python benchmarks/bench_stages.py FILE [--runs N]
 
-Runs ``api.open_scan`` over FILE and renders the JSON report into memory, timing with
-the process's CPU clock: the catalogue load; reading, classifying and sessionizing
-(with the host facts and stable ids); the bulk load of finished connections into the
-store; the report's rollups; reading every connection back in report order; and the
-JSON encoding. Prints the best of N runs (default 3) per stage, in seconds and in
-microseconds per line and per connection. The stages are measured by wrapping the
-store's load and the report builder, so their sum is the whole scan minus start-up.
+Runs ``api.open_scan`` over FILE in one process (``jobs=1``) and renders the JSON report
+into memory, timing with the process's CPU clock: the catalogue load; reading,
+classifying and sessionizing (with the host facts and stable ids); the bulk load of
+finished connections into the store; the report's rollups; reading every connection back
+in report order; and the JSON encoding. Prints the best of N runs (default 3) per stage,
+in seconds and in microseconds per line and per connection. The stages are measured by
+wrapping the store's load and the report builder, so their sum is the whole scan minus
+start-up.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def one_run(path: str) -> tuple[dict[str, float], int, int]:
     cat = api.load_catalogue(())
     spent["catalogue load"] = time.process_time() - t
     t = time.process_time()
-    with api.open_scan([path], catalogue=cat) as rep:
+    with api.open_scan([path], catalogue=cat, jobs=1) as rep:  # one process: every stage
         ingest = time.process_time() - t - spent.get("report rollups", 0.0)
         spent["read + classify + sessionize"] = ingest - spent.get("store load", 0.0)
         t = time.process_time()

@@ -8,7 +8,7 @@ prints; a source that cannot be read is recorded in the report instead of stoppi
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,13 +20,14 @@ from logsleuth.catalogue import Catalogue
 from logsleuth.collector import tuned_collector
 from logsleuth.errors import SourceError, StoreError
 from logsleuth.hostfacts import FactCollector
-from logsleuth.ingest import IngestRun, pending_connections
+from logsleuth.ingest import IngestRun, PartResult, pending_connections
 from logsleuth.model import Connection, Coverage, Report, SourceInfo
 from logsleuth.readers import READERS, ReadOptions
 from logsleuth.readers.base import parse_zone
 from logsleuth.readers.sources import Source, default_sources, expand
 from logsleuth.report import build_report
 from logsleuth.sessionize import Sessionizer
+from logsleuth.split import Helpers, HostSplit, Spool, helpers, jobs_for, plan_hosts
 from logsleuth.sshd_config import SshdSettings, load_host_configs
 from logsleuth.store import RunRecord, Store, Window, memory_guard
 
@@ -180,29 +181,22 @@ def overlaps(conn: Connection, since: datetime | None, until: datetime | None) -
 
 def _ingest_into(
     store: Store,
-    paths: Sequence[str],
+    sources: Sequence[Source],
+    errors: Sequence[SourceError],
     *,
     cat: Catalogue,
     settings: SshdSettings | None,
     options: ReadOptions,
-    journal: bool,
-    journal_dirs: Sequence[str],
-    journal_files: Sequence[str],
-    reader: str,
     incremental: bool,
     window: tuple[datetime | None, datetime | None] = (None, None),
     facts: FactCollector | None = None,
     progress: Callable[[str, int], None] | None = None,
-) -> IngestResult:
-    sources, errors = resolve_sources(
-        paths,
-        journal=journal,
-        journal_dirs=journal_dirs,
-        journal_files=journal_files,
-        reader=reader,
-    )
+    helpers: Helpers | None = None,
+    plan: Mapping[str | None, int] | None = None,
+) -> tuple[IngestResult, IngestRun]:
     if facts is None:
         facts = FactCollector(cat, advice_catalogue().facts)
+    parts = helpers.parts if helpers is not None else 1
     run = IngestRun(
         store,
         cat,
@@ -216,9 +210,12 @@ def _ingest_into(
         # A scan (a temporary store) reports and forgets: only a database that outlives
         # the run keeps every line (the report never reads them).
         events=store.path != ":memory:" and not store.temporary,
+        owns=HostSplit(parts, 0, plan).owns if parts > 1 else None,
     )
-    record = run.run(sources, errors)
-    return IngestResult(record, tuple(run.infos), run.pending)
+    record = run.run(
+        sources, errors, helpers.merge_into if helpers is not None and parts > 1 else None
+    )
+    return IngestResult(record, tuple(run.infos), run.pending), run
 
 
 def ingest(
@@ -250,16 +247,20 @@ def ingest(
     try:
         with memory_guard(), tuned_collector():
             store.begin()
-            result = _ingest_into(
-                store,
+            sources, errors = resolve_sources(
                 paths,
-                cat=cat,
-                settings=settings,
-                options=ReadOptions(year=year, tz=zone),
                 journal=journal,
                 journal_dirs=journal_dirs,
                 journal_files=journal_files,
                 reader=reader,
+            )
+            result, _ = _ingest_into(
+                store,
+                sources,
+                errors,
+                cat=cat,
+                settings=settings,
+                options=ReadOptions(year=year, tz=zone),
                 incremental=True,
             )
             store.commit()
@@ -276,8 +277,10 @@ def _report_from(
     *,
     stored: bool,
     facts: FactCollector | None = None,
+    extra_pending: Sequence[Connection] = (),
 ) -> Report:
-    store.open_window(window, pending_connections(store, lambda: _sessionizer(settings)))
+    pending = pending_connections(store, lambda: _sessionizer(settings))
+    store.open_window(window, [*pending, *extra_pending])
     first_run = store.first_run(window.since) if stored else 1
     coverage = None
     if stored:
@@ -382,6 +385,7 @@ def open_scan(
     db: str = ":memory:",
     progress: Callable[[str, int], None] | None = None,
     plain: bool = False,
+    jobs: int | None = None,
 ) -> Iterator[Report]:
     """Scan = ingest into a temporary store, then report: one path.
 
@@ -391,41 +395,77 @@ def open_scan(
     keep instead (written as one run that reads every source whole). ``progress(source,
     lines)`` is called now and then while reading, and with ``lines=-1`` when done.
     ``plain``: the reference path (every header through the general parser, every message
-    tried against each catalogue entry in order): the same report, slower.
+    tried against each catalogue entry in order): the same report, slower. ``jobs``:
+    processes to share the hosts among (:mod:`logsleuth.split`; default: two for large
+    files on a machine with two CPUs or more); the same report whatever the number.
     """
     zone = parse_zone(tz) if tz else None
     cat = catalogue or load_catalogue(patterns_dirs)
     configs, settings = _configs(sshd_config)
-    facts = FactCollector(cat, advice_catalogue().facts)
-    store = _open_store(db, 0.0)
-    try:
-        with memory_guard(), tuned_collector():
+    options = ReadOptions(year=year, tz=zone, plain=plain)
+    sources, errors = resolve_sources(
+        paths,
+        journal=journal,
+        journal_dirs=journal_dirs,
+        journal_files=journal_files,
+        reader=reader,
+    )
+    # Split by host only into a temporary store; the reference path stays in one process.
+    parts = 1 if db != ":memory:" or plain else jobs_for(sources, jobs)
+    plan = plan_hosts(sources, parts) if parts > 1 else {}
+
+    def helper(k: int, spool: Spool) -> PartResult:
+        run = IngestRun(
+            spool,
+            cat,
+            options,
+            new_sessionizer=lambda: _sessionizer(settings),
+            whole_lines=False,
+            follow_rotation=False,
+            window=(since, until),
+            facts=FactCollector(cat, advice_catalogue().facts),
+            events=False,
+            owns=HostSplit(parts, k, plan).owns,
+        )
+        run.read_all(sources)
+        return run.part_result()
+
+    with memory_guard(), tuned_collector(), helpers(helper, parts) as split:
+        # The helpers are forked before the store opens: no DuckDB thread is copied.
+        facts = FactCollector(cat, advice_catalogue().facts)
+        store = _open_store(db, 0.0)
+        try:
             if db != ":memory:":
                 store.begin()
-            _ingest_into(
+            _, run = _ingest_into(
                 store,
-                paths,
+                sources,
+                errors,
                 cat=cat,
                 settings=settings,
-                options=ReadOptions(year=year, tz=zone, plain=plain),
-                journal=journal,
-                journal_dirs=journal_dirs,
-                journal_files=journal_files,
-                reader=reader,
+                options=options,
                 incremental=False,
                 window=(since, until),
                 facts=facts,
                 progress=progress,
+                helpers=split,
+                plan=plan,
             )
             if progress is not None:
                 progress("", -1)
             if db != ":memory:":
                 store.commit()
             yield _report_from(
-                store, Window(since, until), configs, settings, stored=False, facts=facts
+                store,
+                Window(since, until),
+                configs,
+                settings,
+                stored=False,
+                facts=facts,
+                extra_pending=run.extra_pending,
             )
-    finally:
-        store.close()
+        finally:
+            store.close()
 
 
 def scan(
@@ -445,6 +485,7 @@ def scan(
     db: str = ":memory:",
     progress: Callable[[str, int], None] | None = None,
     plain: bool = False,
+    jobs: int | None = None,
 ) -> Report:
     """Read the sources, classify and sessionize their ssh lines, and build the report.
 
@@ -468,5 +509,6 @@ def scan(
         db=db,
         progress=progress,
         plain=plain,
+        jobs=jobs,
     ) as rep:
         return replace(rep, connections=tuple(rep.connections))

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from logsleuth.catalogue import Catalogue
 from logsleuth.classify import (
@@ -63,15 +64,41 @@ class Unmatched:
     counts: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
     other: int = 0
+    firsts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Where each shape's example was read: (source number in the run, line)."""
 
-    def add(self, message: str) -> None:
-        """Count one unmatched message."""
+    def add(self, message: str, where: tuple[int, int] = (0, 0)) -> None:
+        """Count one unmatched message, read at ``where`` (source number, line)."""
         shape = shape_of(message)
         if shape in self.counts or len(self.counts) < MAX_SHAPES:
             self.counts[shape] += 1
-            self.examples.setdefault(shape, message[:MAX_MESSAGE])  # bounded per shape
+            if shape not in self.examples:
+                self.examples[shape] = message[:MAX_MESSAGE]  # bounded per shape
+                self.firsts[shape] = where
         else:
             self.other += 1
+
+    def merge(self, other: Unmatched) -> None:
+        """Add the counts of another part of the same sources (another process's hosts).
+
+        Each shape keeps the example read first; past the cap, the shapes read first
+        are kept. A shape one part kept and the other had to count with the rest (only
+        when both saw more than :data:`MAX_SHAPES` shapes) keeps only the first part's
+        count: the total is right either way.
+        """
+        shapes = {*self.counts, *other.counts}
+        first = {s: min(self.firsts.get(s, _LAST), other.firsts.get(s, _LAST)) for s in shapes}
+        order = sorted(shapes, key=first.__getitem__)
+        kept, rest = order[:MAX_SHAPES], order[MAX_SHAPES:]
+        counts: Counter[str] = Counter()
+        examples: dict[str, str] = {}
+        for s in kept:
+            counts[s] = self.counts.get(s, 0) + other.counts.get(s, 0)
+            mine = self.firsts.get(s, _LAST) <= other.firsts.get(s, _LAST)
+            examples[s] = self.examples[s] if mine else other.examples[s]
+        self.other += other.other + sum(self.counts[s] + other.counts[s] for s in rest)
+        self.counts, self.examples = counts, examples
+        self.firsts = {s: first[s] for s in kept}
 
     def shapes(self) -> list[UnmatchedShape]:
         """Every shape with its count and an example."""
@@ -79,6 +106,81 @@ class Unmatched:
         if self.other:
             out.append(UnmatchedShape("(other shapes)", self.other, ""))
         return out
+
+
+_LAST = (1 << 62, 1 << 62)
+
+
+@dataclass
+class Tally:
+    """What reading one source counted (merged across the processes of a split scan)."""
+
+    lines: int = 0
+    """Every line read (each process reads them all: counted once)."""
+    ssh: int = 0
+    """ssh lines in the window."""
+    matched: int = 0
+    flawed: int = 0
+    forged: int = 0
+    total: int = 0
+    """ssh lines, in the window or not."""
+    first: datetime | None = None
+    last: datetime | None = None
+    forger: tuple[int, str] | None = None
+    """The first forged line: its line number and program."""
+    flaws: set[str] = field(default_factory=set)
+    error: SourceError | None = None
+
+    def merge(self, other: Tally) -> None:
+        """Add another process's counts of the same source (other hosts' lines)."""
+        self.ssh += other.ssh
+        self.matched += other.matched
+        self.flawed += other.flawed
+        self.forged += other.forged
+        self.total += other.total
+        for ts in (other.first, other.last):
+            if ts is not None:
+                self.first = ts if self.first is None or ts < self.first else self.first
+                self.last = ts if self.last is None or ts > self.last else self.last
+        if other.forger is not None and (self.forger is None or other.forger < self.forger):
+            self.forger = other.forger
+        self.flaws |= other.flaws
+        if self.error is None:
+            self.error = other.error
+
+
+class Sink(Protocol):
+    """Where a run's settled connections go, and what it continues from: a
+    :class:`Store`, or a split scan's second process's spool (which continues nothing)."""
+
+    def positions(self) -> list[Position]:
+        """Each stream's read position from earlier runs."""
+        ...
+
+    def live_state(self) -> bytes | None:
+        """The sessionizer state an earlier run left, if any."""
+        ...
+
+    def facts_state(self) -> bytes | None:
+        """The host facts an earlier run left, if any."""
+        ...
+
+    def add_connections(self, conns: Iterable[Connection]) -> int:
+        """Keep finished connections; how many."""
+        ...
+
+
+@dataclass
+class PartResult:
+    """What a split scan's other process read: its hosts' counts, unmatched lines, host
+    facts and the connections still open at the end (its settled connections went to
+    its spool)."""
+
+    tallies: list[Tally]
+    unmatched: Unmatched
+    facts: bytes | None
+    pending: list[Connection]
+    stored: int
 
 
 @dataclass
@@ -103,7 +205,7 @@ class IngestRun:
 
     def __init__(
         self,
-        store: Store,
+        store: Sink,
         cat: Catalogue,
         options: ReadOptions,
         *,
@@ -114,13 +216,21 @@ class IngestRun:
         facts: FactCollector | None = None,
         progress: Callable[[str, int], None] | None = None,
         events: bool = True,
+        owns: Callable[[str | None], bool] | None = None,
     ) -> None:
         """``whole_lines``: leave a last line without its newline for the next run (files
         that may still be written); ``follow_rotation``: look for rotated siblings of
         streams not among the sources; ``window``: (since, until) of a report: every line
         is still sessionized (so connections are whole), the counts are the window's;
-        ``events``: keep every ssh line read in the ``events`` table."""
-        self.store, self.cat, self.options = store, cat, options
+        ``events``: keep every ssh line read in the ``events`` table; ``owns(host)``:
+        whether a host's lines are this process's (a split scan; default: every host)."""
+        self.sink, self.cat, self.options = store, cat, options
+        self.store = store if isinstance(store, Store) else None
+        self.owns = owns
+        self.tallies: list[tuple[_Plan, Tally]] = []
+        #: Connections still open at the end of a split scan's other processes, ended
+        #: there: the report adds them to those of this run's live state.
+        self.extra_pending: list[Connection] = []
         self.classifier = Classifier(cat, options.plain)
         self.window = window
         self.whole_lines, self.follow_rotation = whole_lines, follow_rotation
@@ -137,7 +247,11 @@ class IngestRun:
         #: live state for the next run; counted only for a database that outlives the run.
         self.pending = 0
         self._batch: list[Connection] = []
-        self.events = EventLog(store, self.sess, store.new_run_id()) if events else None
+        self.events = (
+            EventLog(self.store, self.sess, self.store.new_run_id())
+            if events and self.store is not None
+            else None
+        )
         # What each host's own lines say about it (release, systemd, sshd's counts),
         # continued from what earlier runs into this store gathered.
         self.facts, self.progress = facts, progress
@@ -270,18 +384,18 @@ class IngestRun:
     def flush(self) -> None:
         """Write the connections finished so far."""
         if self._batch:
-            self.stored += self.store.add_connections(self._batch)
+            self.stored += self.sink.add_connections(self._batch)
             self._batch.clear()
 
     def read(self, plan: _Plan) -> None:
         """Read one source to its end (or its first error)."""
         src = plan.source
+        tally = Tally()
         lines = ssh = matched = flawed = forged = total = 0
         first: datetime | None = None
         last: datetime | None = None
-        forger: str | None = None
-        flaws: set[str] = set()
-        err: SourceError | None = None
+        forger: tuple[int, str] | None = None
+        flaws = tally.flaws
         counter = [0]
         tail: object = None
         last_cursor: str | None = plan.pos.cursor if plan.pos else None
@@ -292,6 +406,8 @@ class IngestRun:
         journal = src.reader.startswith("journal")
         plain = self.options.plain
         classify = self.classifier.classify
+        owns = self.owns
+        number = len(self.tallies)
         try:
             if not plan.skip:
                 recs, tail = self._records(plan, counter)
@@ -299,16 +415,19 @@ class IngestRun:
                     lines += 1
                     if rec.cursor is not None:
                         last_cursor = rec.cursor
+                    if progress is not None and not lines & 0xFFFF:
+                        progress(label_of(src.path), lines)
+                    if owns is not None and not owns(rec.host):
+                        continue  # another process's host (a split scan)
                     if rec.flaws:
                         if rec.flaws[0].startswith("forged"):
                             # Tagged sshd by another program: counted and shown, never used.
                             forged += 1
-                            forger = forger or rec.flaws[0].removeprefix("forged: ")
+                            if forger is None:
+                                forger = (rec.line, rec.flaws[0].removeprefix("forged: "))
                             continue
                         flawed += 1
                         flaws.update(rec.flaws)
-                    if progress is not None and not lines & 0xFFFF:
-                        progress(label_of(src.path), lines)
                     prog = rec.program
                     if prog in HOST_PROGRAMS:  # reboots and boot markers end what they killed
                         host_ev = classify_host_record(rec, cat, plain)
@@ -337,7 +456,7 @@ class IngestRun:
                     if not (since or until) or _in_window(rec, since, until):
                         ssh += 1
                         if ev.pattern_id is None:
-                            unmatched.add(rec.message)
+                            unmatched.add(rec.message, (number, rec.line))
                         else:
                             matched += 1
                     if client:
@@ -351,9 +470,17 @@ class IngestRun:
                     if event_log is not None:
                         event_log.add(ev, sess.last_conn)
         except SourceError as exc:
-            err = exc
-        self.lines += lines
-        self.ssh += ssh
+            tally.error = exc
+        tally.lines, tally.ssh, tally.matched, tally.total = lines, ssh, matched, total
+        tally.flawed, tally.forged, tally.forger = flawed, forged, forger
+        tally.first, tally.last = first, last
+        self.tallies.append((plan, tally))
+        self._remember(plan, counter[0] + lines, tail, last_cursor)
+
+    def _info(self, plan: _Plan, tally: Tally) -> SourceInfo:
+        """What one source gave, as the report shows it."""
+        src, err = plan.source, tally.error
+        lines, ssh, total = tally.lines, tally.ssh, tally.total
         note = plan.note or src.note
         if err is None and lines == 0:
             note = (
@@ -364,33 +491,31 @@ class IngestRun:
         elif err is None and total == 0:
             note = "no ssh lines in this source"
         elif err is None and ssh == 0:
-            note = _window_note(src, total, since, until, first, last)
-        if flawed:
+            note = _window_note(src, total, *self.window, tally.first, tally.last)
+        if tally.flawed:
             left_out = (
-                f"{flawed} line(s) with values out of range "
-                f"({', '.join(sorted(flaws))}): those values were left out"
+                f"{tally.flawed} line(s) with values out of range "
+                f"({', '.join(sorted(tally.flaws))}): those values were left out"
             )
             note = f"{note}; {left_out}" if note else left_out
-        if forged:
+        if tally.forged:
+            forger = tally.forger[1] if tally.forger else None
             forged_note = (
-                f"{forged} forged sshd entries (tagged sshd by another program, first "
+                f"{tally.forged} forged sshd entries (tagged sshd by another program, first "
                 f"{forger}): not used"
             )
             note = f"{note}; {forged_note}" if note else forged_note
-        self.infos.append(
-            SourceInfo(
-                label_of(src.path),
-                src.reader,
-                lines,
-                ssh,
-                matched,
-                ssh - matched,
-                err.reason if err else None,
-                err.hint if err else None,
-                note,
-            )
+        return SourceInfo(
+            label_of(src.path),
+            src.reader,
+            lines,
+            ssh,
+            tally.matched,
+            ssh - tally.matched,
+            err.reason if err else None,
+            err.hint if err else None,
+            note,
         )
-        self._remember(plan, counter[0] + lines, tail, last_cursor)
 
     def _remember(self, plan: _Plan, total: int, tail: object, cursor: str | None) -> None:
         src, pos = plan.source, plan.pos
@@ -429,43 +554,87 @@ class IngestRun:
         )
 
     # -- the run ----------------------------------------------------------------------
-    def run(self, sources: Sequence[Source], errors: Sequence[SourceError]) -> RunRecord:
-        """Read every source, store what settled, save positions and state; not committed."""
+    def read_all(self, sources: Sequence[Source]) -> None:
+        """Read every source (the reading part of :meth:`run`)."""
+        with tuned_collector():
+            for plan in self._plans(sources):
+                self.read(plan)
+
+    def part_result(self) -> PartResult:
+        """A split scan's other process, after :meth:`read_all`: what it read, with its
+        settled connections written and its open ones ended (as :func:`pending_connections`
+        ends the main process's)."""
+        self.flush()
+        pending = [with_stable_id(c) for c in self.sess.finish()]
+        tallies = [replace(t, error=None) for _, t in self.tallies]  # the main one has them
+        facts = self.facts.export_state() if self.facts is not None else None
+        return PartResult(tallies, self.unmatched, facts, pending, self.stored)
+
+    def merge_part(self, part: PartResult, stored: int) -> None:
+        """Add what another process of a split scan read (the same sources, other hosts);
+        ``stored``: its settled connections, loaded into this run's store."""
+        if len(part.tallies) != len(self.tallies):
+            raise RuntimeError("the processes of a split scan read different sources")
+        for (_, mine), theirs in zip(self.tallies, part.tallies, strict=True):
+            mine.merge(theirs)
+        self.unmatched.merge(part.unmatched)
+        if self.facts is not None and part.facts is not None:
+            self.facts.restore_state(part.facts)  # other hosts: nothing is overwritten
+        self.extra_pending.extend(part.pending)
+        self.stored += stored
+
+    def run(
+        self,
+        sources: Sequence[Source],
+        errors: Sequence[SourceError],
+        parts: Callable[[IngestRun], None] | None = None,
+    ) -> RunRecord:
+        """Read every source, store what settled, save positions and state; not committed.
+
+        ``parts``: called after this process read its hosts, to merge what the other
+        processes of a split scan read (:meth:`merge_part`)."""
+        store = self.store
+        if store is None:
+            raise TypeError("a run without a store only reads (read_all, part_result)")
         started = datetime.now(UTC)
+        infos: list[SourceInfo] = []
         for err in errors:
             if self.whole_lines and err.reason.startswith("empty"):
                 # Just rotated, most often: flagged as silent in reports, not a failed run.
-                self.infos.append(SourceInfo(label_of(err.path), "-", note=err.reason))
+                infos.append(SourceInfo(label_of(err.path), "-", note=err.reason))
             else:
-                self.infos.append(
-                    SourceInfo(label_of(err.path), "-", error=err.reason, hint=err.hint)
-                )
+                infos.append(SourceInfo(label_of(err.path), "-", error=err.reason, hint=err.hint))
         try:
-            with tuned_collector():
-                for plan in self._plans(sources):
-                    self.read(plan)
+            self.read_all(sources)
         except BaseException:
             if self.events is not None:
                 self.events.discard()  # the staged lines of a run that will not commit
             raise
+        if parts is not None:
+            parts(self)
         self.flush()
         if self.events is not None:
             self.events.finish()
-        run = self.store.new_run_id()
+        for plan, tally in self.tallies:
+            self.lines += tally.lines
+            self.ssh += tally.ssh
+            infos.append(self._info(plan, tally))
+        self.infos.extend(infos)
+        run = store.new_run_id()
         for info in self.infos:
-            self.store.add_source(info, run)
-        self.store.add_unmatched(self.unmatched.shapes(), run)
-        self.store.save_positions(list(self.positions.values()), run)
+            store.add_source(info, run)
+        store.add_unmatched(self.unmatched.shapes(), run)
+        store.save_positions(list(self.positions.values()), run)
         state = dump_state(self.sess)
-        self.store.save_live_state(state, run)
+        store.save_live_state(state, run)
         if self.facts is not None:
-            self.store.save_facts_state(self.facts.export_state(), run)
+            store.save_facts_state(self.facts.export_state(), run)
         if self.whole_lines:  # a database that outlives the run: queries see open ones too
             # What `report` computes from the state just saved (a restored copy, ended):
             # this run's sessionizer ends the same connections the same way, and the
             # run is over, so it ends them itself instead of restoring that copy.
             pending = [with_stable_id(c) for c in self.sess.finish()]
-            self.store.save_open_connections(pending)
+            store.save_open_connections(pending)
             self.pending = len(pending)
         record = RunRecord(
             run,
@@ -475,7 +644,7 @@ class IngestRun:
             self.ssh,
             self.stored,
         )
-        self.store.add_run(record)
+        store.add_run(record)
         return record
 
 

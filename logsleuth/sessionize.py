@@ -55,6 +55,10 @@ REBOOT_WINDOW = timedelta(minutes=30)
 MAX_EVIDENCE = 60
 #: The most processes one connection has: monitor, pre-auth child, user child, helper.
 MAX_PIDS = 4
+#: A host's live connections are checked for having settled after this many of its
+#: lines (or as many as it holds connections, if more). Live state is so bounded per
+#: host: a log of more hosts holds more, a longer log of the same hosts no more.
+SWEEP = 256
 _PREAUTH_FAMILIES = frozenset(
     {"preauth-probe", "auth-failure", "negotiation-failure", "access-policy", "server-limit"}
 )
@@ -163,6 +167,12 @@ class _Host:
     before the line was kept)."""
     reboots: list[tuple[datetime, Event]] = field(default_factory=list)
     """Reboot lines (logind) and the stops a boot marker showed to be reboots."""
+    live: dict[int, _Conn] = field(default_factory=dict)
+    """Its connections not yet written out (by ``id``)."""
+    fed: int = 0
+    """Its events fed (since the state was restored)."""
+    next_sweep: int = SWEEP
+    """When (in ``fed``) its live connections are next checked for having settled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +209,6 @@ class Sessionizer:
         self._live: dict[int, _Conn] = {}
         self._awaiting_child: dict[str, dict[int, _Conn]] = {}
         self._next_id = 1
-        self._fed = 0
-        self._next_sweep = 2000
         self.stable_ids = False
         """Give connections their stable id (:mod:`logsleuth.keys`), not a running number."""
         self.last_conn: _Conn | None = None
@@ -217,6 +225,7 @@ class Sessionizer:
     def _new(self, host: str) -> _Conn:
         c = _Conn(host)
         self._live[id(c)] = c
+        self._host(host).live[id(c)] = c
         return c
 
     def _writer(self, ev: Event) -> Writer:
@@ -402,12 +411,16 @@ class Sessionizer:
             if c is not None:
                 self._index(c, ev, ip, port)
                 self._apply(c, ev)
-        self._fed += 1
-        if self._fed >= self._next_sweep:
-            out = [*out, *self._sweep()]
-            # Sweeping costs one pass over the live connections: space sweeps at least
-            # that many events apart so the cost per event stays constant.
-            self._next_sweep = self._fed + max(2000, len(self._live))
+        # Each host is swept on its own count of lines, so that what becomes of a host's
+        # connections never depends on how many lines other hosts wrote in between: a
+        # host's connections are those of a scan of its lines alone (and a scan split
+        # by host, :mod:`logsleuth.split`, gives the same report).
+        fed = h.fed = h.fed + 1
+        if fed >= h.next_sweep:
+            out = [*out, *self._sweep(h)]
+            # Sweeping costs one pass over the host's live connections: space sweeps at
+            # least that many lines apart so the cost per line stays constant.
+            h.next_sweep = fed + max(SWEEP, len(h.live))
         return out
 
     def is_live(self, c: _Conn) -> bool:
@@ -419,7 +432,7 @@ class Sessionizer:
         return list(self._live.values())
 
     def _open_on(self, host: str) -> list[_Conn]:
-        return [c for c in self._live.values() if c.host == host and not c.outbound]
+        return [c for c in self._host(host).live.values() if not c.outbound]
 
     def _server(self, host: str, h: _Host, ev: Event, before: datetime | None) -> None:
         """A listener line: a stop marks what it may kill; a new listener pid ends the old."""
@@ -546,10 +559,8 @@ class Sessionizer:
             c.dropped_evidence += 1
 
     # -- finishing ----------------------------------------------------------------
-    def _sweep(self) -> Iterator[Connection]:
-        hosts = self._hosts
-        for c in list(self._live.values()):
-            h = hosts.get(c.host) or self._host(c.host)
+    def _sweep(self, h: _Host) -> Iterator[Connection]:
+        for c in list(h.live.values()):
             now = h.now
             if now is None:
                 continue
@@ -708,6 +719,7 @@ class Sessionizer:
 
     def _finalize(self, c: _Conn, at_end: bool = False) -> Connection:
         self._live.pop(id(c), None)
+        self._host(c.host).live.pop(id(c), None)
         for pid in c.pids:
             key = (c.host, -pid if c.outbound else pid)
             if self._procs.get(key) is c:
@@ -797,6 +809,8 @@ class Sessionizer:
             if c.authenticated and len(c.pids) == 1 and not c.outbound:
                 self._awaiting_child.setdefault(c.host, {})[c.pids[0]] = c
         self._hosts = {name: _host_from(s) for name, s in state["hosts"].items()}
+        for c in conns:
+            self._host(c.host).live[id(c)] = c
 
 
 # -- plain-data forms of the live state ----------------------------------------------
@@ -853,6 +867,11 @@ class HostState(TypedDict):
     stops: NotRequired[list[EventState | None]]
     """The stop line of each of ``signals`` (absent in a state saved before it was kept)."""
     reboots: list[list[Any]]
+    fed: NotRequired[int]
+    """Its lines fed so far and when its connections are next swept, so that an
+    incremental run sweeps where one run over everything would (absent in a state saved
+    before they were kept: counted from 0 again)."""
+    next_sweep: NotRequired[int]
 
 
 class SessionizerState(TypedDict):
@@ -986,6 +1005,8 @@ def _host_state(h: _Host) -> HostState:
         "signals": [t.isoformat() for t, _ in h.signals],
         "stops": [_event_state(ev) for _, ev in h.signals],
         "reboots": [[t.isoformat(), _event_state(ev)] for t, ev in h.reboots],
+        "fed": h.fed,
+        "next_sweep": h.next_sweep,
     }
 
 
@@ -1004,6 +1025,8 @@ def _host_from(s: HostState) -> _Host:
         stop=_event_from(s["stop"]),
         signals=list(zip(times, lines, strict=True)),
         reboots=reboots,
+        fed=int(s.get("fed", 0)),
+        next_sweep=int(s.get("next_sweep", SWEEP)),
     )
 
 

@@ -344,16 +344,36 @@ class Store:
                     fh.write("\n".join(part) + "\n")
                     n += len(part)
             if n:
-                cols = ", ".join(f"'{k}': '{v}'" for k, v in columns.items())
-                names = ", ".join(f'"{k}"' for k in columns)
-                (con or self.con).execute(
-                    f"INSERT INTO {table} ({names}) SELECT {names} FROM read_json(?, "
-                    f"format='newline_delimited', columns={{{cols}}})",
-                    [path],
-                )
+                self._insert_files(table, columns, [path], con)
         finally:
             os.unlink(path)
         return n
+
+    def _insert_files(
+        self,
+        table: str,
+        columns: dict[str, str],
+        paths: Sequence[str],
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> int:
+        """Insert the rows of newline-delimited JSON files; how many."""
+        cols = ", ".join(f"'{k}': '{v}'" for k, v in columns.items())
+        names = ", ".join(f'"{k}"' for k in columns)
+        rows = (
+            (con or self.con)
+            .execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM read_json(?, "
+                f"format='newline_delimited', columns={{{cols}}})",
+                [list(paths)],
+            )
+            .fetchall()
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def add_connection_files(self, paths: Sequence[str]) -> int:
+        """Bulk-insert finished connections written as load lines (``connection_line``)
+        into files, e.g. by a split scan's helper process; how many."""
+        return self._insert_files("connections", CONNECTION_TYPES, paths) if paths else 0
 
     def add_connections(self, conns: Iterable[Connection]) -> int:
         """Bulk-insert finished connections."""

@@ -91,3 +91,19 @@ def test_lab_capture_same_answer(make_journal, binding, journalctl, jx, tmp_path
     directory = LAB / scenario
     journal = make_journal(lab_entries(directory / "syslog_5424.log", jx))
     assert_same(directory / "syslog_precise.log", write_sources(journal, journalctl, tmp_path))
+
+
+def test_a_journal_of_three_hosts_gives_the_same_report_split(make_journal, binding, jx):
+    """A scan split by host (a helper process opens the journal itself) gives the report
+    of a scan in one process, rendered byte for byte."""
+    from logsleuth.renderers import iter_render
+
+    entries = [e for host in ("web01", "web02", "db01") for e in jx.scenario_entries(host)]
+    journal = make_journal(entries)
+
+    def render(jobs: int) -> str:
+        with api.open_scan([], journal_files=[str(journal)], jobs=jobs) as rep:
+            assert {h.host for h in rep.hosts} >= {"web01", "web02", "db01"}
+            return "".join(iter_render(rep, "json"))
+
+    assert render(2) == render(1)
