@@ -27,7 +27,7 @@ from logsleuth.readers.base import parse_zone
 from logsleuth.readers.sources import Source, default_sources, expand
 from logsleuth.report import build_report
 from logsleuth.sessionize import Sessionizer
-from logsleuth.split import Helpers, HostSplit, Spool, helpers, jobs_for, plan_hosts
+from logsleuth.split import Helpers, HostSplit, Spool, choose, helpers
 from logsleuth.sshd_config import SshdSettings, load_host_configs
 from logsleuth.store import RunRecord, Store, Window, memory_guard
 
@@ -411,8 +411,7 @@ def open_scan(
         reader=reader,
     )
     # Split by host only into a temporary store; the reference path stays in one process.
-    parts = 1 if db != ":memory:" or plain else jobs_for(sources, jobs)
-    plan = plan_hosts(sources, parts) if parts > 1 else {}
+    parts, plan = (1, {}) if db != ":memory:" or plain else choose(sources, jobs)
 
     def helper(k: int, spool: Spool) -> PartResult:
         run = IngestRun(

@@ -92,6 +92,23 @@ MAIN_SHARE = 0.85
 helper's connections and builds the report."""
 
 
+def choose(sources: Sequence[Source], jobs: int | None) -> tuple[int, dict[str | None, int]]:
+    """How many processes (:func:`jobs_for`) and which takes which sampled host
+    (:func:`plan_hosts`). Unless ``jobs`` is given, a log whose every source was sampled
+    and showed one host is read in one process: a helper would only read it again."""
+    parts = jobs_for(sources, jobs)
+    if parts == 1:
+        return 1, {}
+    plan = plan_hosts(sources, parts)
+    if jobs is None and len(plan) < 2 and all(map(_sampled, sources)):
+        return 1, {}
+    return parts, plan
+
+
+def _sampled(source: Source) -> bool:
+    return source.reader == "syslog" and not source.path.endswith(PACKED)
+
+
 def plan_hosts(sources: Sequence[Source], parts: int) -> dict[str | None, int]:
     """Give out the hosts of the sources' sampled lines, largest first, each to the
     process with the least work (ssh lines; others' lines cost almost nothing to skip).

@@ -36,6 +36,14 @@ def _json(paths: list[Path], jobs: int, **kw: object) -> str:
         return "".join(iter_render(rep, "json"))
 
 
+@pytest.fixture(autouse=True)
+def _own_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Spools in this test's own folder (other runs may share the system's)."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+
+
 def _leftovers() -> set[str]:
     return {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("logsleuth-split-")}
 
@@ -141,6 +149,24 @@ def test_the_number_of_processes() -> None:
     assert split.jobs_for([big], 3) == 3
     assert split.jobs_for([big], 99) == split.MAX_JOBS
     assert split.jobs_for([big], None) == 1  # small: not worth a fork
+
+
+def test_a_large_log_of_several_hosts_is_split_one_of_one_host_is_not(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(split, "MIN_BYTES", 1)  # the samples stand for large logs
+    monkeypatch.setattr(split, "usable_cpus", lambda: 2)
+    several = [Source(str(p), "syslog") for p in SAMPLES]
+    parts, plan = split.choose(several, None)
+    assert parts == 2 and {"web01", "bastion", "db01"} <= set(plan)
+    assert set(plan.values()) == {0, 1}
+    one = tmp_path / "auth.log"
+    one.write_text("".join(ln for ln in SAMPLES[0].read_text().splitlines(True) if " web01 " in ln))
+    assert split.choose([Source(str(one), "syslog")], None) == (1, {})  # nothing to share
+    parts, plan = split.choose([Source(str(one), "syslog")], 2)  # as told
+    assert parts == 2 and list(plan) == ["web01"]
+    monkeypatch.setattr(split, "usable_cpus", lambda: 1)
+    assert split.choose(several, None) == (1, {})
 
 
 # -- merging ------------------------------------------------------------------------------
