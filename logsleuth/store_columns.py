@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
-from itertools import accumulate
+from itertools import accumulate, repeat
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, cast
 
 from logsleuth.model import Connection, Event, Evidence, PatternId
 from logsleuth.sessionize import NO_HOST
@@ -73,14 +73,22 @@ class Column:
     load: Callable[..., Any] | None = None
     """Stored value(s) -> the Connection field of the same name; None: derived, not
     loaded; :func:`_same`: the stored value is the field's. Evidence is read as its
-    three parts (a list of evidence as three lists: sources, lines, texts), which
-    DuckDB hands over several times faster than structs."""
+    three parts (a list of evidence as lists: sources, only when they differ, and
+    the first source, lines, texts), which DuckDB hands over several times faster
+    than structs."""
 
     def selected(self) -> tuple[str, ...]:
         """The expressions that read this column back (what ``load`` takes)."""
         parts = ("source", "line", "text")
         if self.sql == f"{_EVIDENCE}[]":
-            return tuple(f'list_transform("{self.name}", lambda e: e.{part})' for part in parts)
+            sources = f'list_transform("{self.name}", lambda e: e.source)'
+            return (
+                # The lines of a connection come from one source but for a rare merge:
+                # its sources only when they differ, else the one source once.
+                f"CASE WHEN list_unique({sources}) > 1 THEN {sources} END",
+                f'"{self.name}"[1].source',
+                *(f'list_transform("{self.name}", lambda e: e.{part})' for part in parts[1:]),
+            )
         if self.sql == _EVIDENCE:
             return tuple(f'"{self.name}".{part}' for part in parts)
         return (f'"{self.name}"',)
@@ -103,9 +111,13 @@ def _tuple(v: list[Any] | None) -> tuple[Any, ...]:
 
 
 def _evidence_list(
-    sources: list[str] | None, lines: list[int] | None, texts: list[str] | None
+    sources: list[str] | None,
+    source: str | None,
+    lines: list[int] | None,
+    texts: list[str] | None,
 ) -> tuple[Evidence, ...]:
-    return tuple(map(Evidence, sources or (), lines or (), texts or ()))
+    # ``source`` is None only where there are no lines (a NULL or empty list).
+    return tuple(map(Evidence, sources or repeat(cast(str, source)), lines or (), texts or ()))
 
 
 #: The one definition of a stored connection: the table, the load and the unload.
