@@ -334,7 +334,7 @@ def scan(
             min=1,
             max=8,
             help="Processes to share the hosts among (1: one process). Default: 2 for "
-            "files of 16 MiB or more on a machine with 2 CPUs or more. Same report either way.",
+            "16 MiB or more of several hosts' logs when a CPU is idle. Same report either way.",
         ),
     ] = None,
 ) -> None:

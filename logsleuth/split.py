@@ -199,8 +199,8 @@ def usable_cpus() -> int:
 
 def jobs_for(sources: Sequence[Source], jobs: int | None) -> int:
     """How many processes to scan ``sources`` with: ``jobs`` when given (1: no split),
-    else 2 for logs of :data:`MIN_BYTES` or more on a machine with 2 CPUs or more, in a
-    program with no other thread.
+    else 2 for logs of :data:`MIN_BYTES` or more on a machine with 2 CPUs or more of which
+    at least one is idle (by the load average), in a program with no other thread.
 
     Standard input is read once, so it is never split; nor, unless asked, is the local
     journal, which grows while it is read (each process would read to another end).
@@ -209,11 +209,22 @@ def jobs_for(sources: Sequence[Source], jobs: int | None) -> int:
         return 1
     if jobs is not None:
         return max(1, min(jobs, MAX_JOBS))
-    if usable_cpus() < 2 or any(s.reader == "journald" and s.path == "journal" for s in sources):
+    cpus = usable_cpus()
+    if cpus < 2 or any(s.reader == "journald" and s.path == "journal" for s in sources):
         return 1
     if threading.active_count() > 1:
         return 1  # a fork copies only this thread: leave programs with threads alone
+    if _load() > cpus - 1:
+        return 1  # the other CPUs are busy: a helper would only compete with the main process
     return 2 if sum(map(_size, sources)) >= MIN_BYTES else 1
+
+
+def _load() -> float:
+    """Processes running or waiting for a CPU, averaged over the last minute."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
 
 
 def _size(source: Source) -> int:

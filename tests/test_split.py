@@ -157,6 +157,7 @@ def test_a_large_log_of_several_hosts_is_split_one_of_one_host_is_not(
     monkeypatch.setattr(split, "MIN_BYTES", 1)  # the samples stand for large logs
     monkeypatch.setattr(split, "usable_cpus", lambda: 2)
     monkeypatch.setattr(split.threading, "active_count", lambda: 1)  # earlier tests' threads
+    monkeypatch.setattr(split, "_load", lambda: 0.5)  # other jobs on the machine
     several = [Source(str(p), "syslog") for p in SAMPLES]
     parts, plan = split.choose(several, None)
     assert parts == 2 and {"web01", "bastion", "db01"} <= set(plan)
@@ -170,6 +171,9 @@ def test_a_large_log_of_several_hosts_is_split_one_of_one_host_is_not(
     assert split.choose(several, None) == (1, {})  # a fork would copy one thread of three
     assert split.choose(several, 2)[0] == 2
     monkeypatch.setattr(split.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(split, "_load", lambda: 1.5)
+    assert split.choose(several, None) == (1, {})  # no idle CPU to give a helper
+    monkeypatch.setattr(split, "_load", lambda: 0.5)
     monkeypatch.setattr(split, "usable_cpus", lambda: 1)
     assert split.choose(several, None) == (1, {})
 
