@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import shutil
 import signal
 import tempfile
@@ -38,6 +39,7 @@ from logsleuth.store_columns import connection_line
 
 if TYPE_CHECKING:
     from logsleuth.ingest import IngestRun, PartResult
+    from logsleuth.store import Store
 
 MAX_JOBS = 8
 """The most processes a scan is split into."""
@@ -87,9 +89,12 @@ SAMPLES = 16
 """Places in a log file where :func:`plan_hosts` reads a window of lines."""
 SAMPLE_BYTES = 1 << 17
 """Bytes read at each place."""
-MAIN_SHARE = 0.85
-"""The main process's share of ssh lines, relative to a helper's: it also stores every
-helper's connections and builds the report."""
+MAIN_SHARE = 0.75
+"""The main process's share of ssh lines, relative to a helper's: it also loads every
+helper's connections into the store (while the helpers still read, when it is done
+first) before the report."""
+WAIT = 0.05
+"""Seconds the main process waits for a helper's result between two looks at its spool."""
 
 
 def choose(sources: Sequence[Source], jobs: int | None) -> tuple[int, dict[str | None, int]]:
@@ -273,30 +278,26 @@ class Helpers:
             self._helpers.append(_Helper(pid, read_end, folder))
 
     def merge_into(self, run: IngestRun) -> None:
-        """Wait for each helper, load its connections into ``run``'s store and merge
-        what it read into ``run``."""
+        """Load each helper's connections into ``run``'s store as its spool files are
+        written (while it still reads), then merge what it read into ``run``."""
         store = run.store
         if store is None:
             raise TypeError("a split scan merges into a run with a store")
         while self._helpers:
             helper = self._helpers.pop(0)
             try:
+                stored = 0
+                while not select.select([helper.pipe], [], [], WAIT)[0]:
+                    stored += _load_spool(store, helper.folder)  # the files written so far
                 part = _result(helper)
-            except BaseException:
+                stored += _load_spool(store, helper.folder)
+            finally:
                 shutil.rmtree(helper.folder, ignore_errors=True)
-                raise
-            files = sorted(
-                os.path.join(helper.folder, name)
-                for name in os.listdir(helper.folder)
-                if name.endswith(".ndjson")
-            )
-            stored = store.add_connection_files(files)
             if stored != part.stored:
                 raise LogsleuthError(
                     f"a scan helper wrote {part.stored} connections, {stored} were loaded",
                     "run again with --jobs 1",
                 )
-            shutil.rmtree(helper.folder, ignore_errors=True)
             run.merge_part(part, stored)
 
     def stop(self) -> None:
@@ -344,6 +345,17 @@ def _helper_main(
     except BaseException:
         status = 1
     os._exit(status)  # no exit handlers: they belong to the main process
+
+
+def _load_spool(store: Store, folder: str) -> int:
+    """Load the spool files written whole so far (renamed from ``.tmp``), then remove them."""
+    files = sorted(
+        os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".ndjson")
+    )
+    stored = store.add_connection_files(files)
+    for path in files:
+        os.unlink(path)
+    return stored
 
 
 def _result(helper: _Helper) -> PartResult:
