@@ -2,10 +2,12 @@
 
 A connection never spans hosts: each host's lines are sessionized on their own, so a
 scan of a log with several hosts (a log server's, a fleet's) can be shared out by host.
-Every process reads every line (the header says whose it is) and keeps its own hosts:
-each new host goes to the process that has taken the fewest lines so far, and since
-every process reads the same records in the same order, each works out the same
-assignment without talking to the others. A helper process writes the connections that
+Every process reads every line (the header says whose it is) and keeps its own hosts.
+The hosts of samples of each file are given out before the processes start
+(:func:`plan_hosts`); a host the samples missed goes to the process that has taken the
+fewest lines so far, and since every process reads the same records in the same order,
+each works that out the same without talking to the others. A helper process writes the
+connections that
 settle as the store's load lines into a spool folder, and hands back its counts,
 unmatched lines, host facts and the connections still open at its end; the main process
 loads and merges them into its own run before the report, which is then built once, as
@@ -250,6 +252,10 @@ def _size(source: Source) -> int:
 class _Helper:
     def __init__(self, pid: int, pipe: int, folder: str) -> None:
         self.pid, self.pipe, self.folder = pid, pipe, folder
+        self.pipe_open = True
+        """Whether the read end of its result pipe is still ours to close."""
+        self.reaped = False
+        """Whether it was waited for (its pid may then belong to another process)."""
 
 
 class Helpers:
@@ -284,15 +290,14 @@ class Helpers:
         if store is None:
             raise TypeError("a split scan merges into a run with a store")
         while self._helpers:
-            helper = self._helpers.pop(0)
-            try:
-                stored = 0
-                while not select.select([helper.pipe], [], [], WAIT)[0]:
-                    stored += _load_spool(store, helper.folder)  # the files written so far
-                part = _result(helper)
-                stored += _load_spool(store, helper.folder)
-            finally:
-                shutil.rmtree(helper.folder, ignore_errors=True)
+            helper = self._helpers[0]  # left in the list until done: stop() ends it
+            stored = 0
+            while not select.select([helper.pipe], [], [], WAIT)[0]:
+                stored += _load_spool(store, helper.folder)  # the files written so far
+            part = _result(helper)
+            stored += _load_spool(store, helper.folder)
+            self._helpers.pop(0)
+            shutil.rmtree(helper.folder, ignore_errors=True)
             if stored != part.stored:
                 raise LogsleuthError(
                     f"a scan helper wrote {part.stored} connections, {stored} were loaded",
@@ -304,12 +309,17 @@ class Helpers:
         """End helpers still running (the main process failed or was interrupted) and
         remove the spool."""
         for helper in self._helpers:
-            with contextlib.suppress(OSError):
-                os.kill(helper.pid, signal.SIGTERM)
-            with contextlib.suppress(OSError):
-                os.close(helper.pipe)
-            with contextlib.suppress(OSError):
-                os.waitpid(helper.pid, 0)
+            if not helper.reaped:
+                with contextlib.suppress(OSError):
+                    os.kill(helper.pid, signal.SIGTERM)
+            if helper.pipe_open:
+                helper.pipe_open = False
+                with contextlib.suppress(OSError):
+                    os.close(helper.pipe)
+            if not helper.reaped:
+                helper.reaped = True
+                with contextlib.suppress(OSError):
+                    os.waitpid(helper.pid, 0)
         self._helpers.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -360,9 +370,11 @@ def _load_spool(store: Store, folder: str) -> int:
 
 def _result(helper: _Helper) -> PartResult:
     """Read a helper's result (waiting for it to end) and reap it."""
+    helper.pipe_open = False  # the file object closes it
     with os.fdopen(helper.pipe, "rb") as fh:
         data = fh.read()
     _, status = os.waitpid(helper.pid, 0)
+    helper.reaped = True
     if not data:
         how = (
             f"killed by signal {os.WTERMSIG(status)}"

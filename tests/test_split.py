@@ -239,3 +239,25 @@ def test_a_killed_helper_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(ingest.IngestRun, "part_result", killed)
     with pytest.raises(LogsleuthError, match="ended without its result .killed by signal 9"):
         _json(SAMPLES, 2, year=2026)
+
+
+def test_a_main_process_failing_while_a_helper_reads_ends_the_helper(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The main process fails while its helper still runs: the helper is ended and
+    reaped, its spool removed, and the error is the main process's."""
+
+    def slow(self: ingest.IngestRun) -> ingest.PartResult:
+        signal.pause()  # until ended
+        raise AssertionError("not reached")
+
+    def broken(store: object, folder: str) -> int:
+        raise LogsleuthError("the store failed")
+
+    monkeypatch.setattr(ingest.IngestRun, "part_result", slow)
+    monkeypatch.setattr(split, "_load_spool", broken)
+    before, children = _leftovers(), _children()
+    with pytest.raises(LogsleuthError, match="the store failed"):
+        _json(SAMPLES, 2, year=2026)
+    assert _leftovers() == before
+    assert _children() <= children
