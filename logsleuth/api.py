@@ -396,8 +396,9 @@ def open_scan(
     lines)`` is called now and then while reading, and with ``lines=-1`` when done.
     ``plain``: the reference path (every header through the general parser, every message
     tried against each catalogue entry in order): the same report, slower. ``jobs``:
-    processes to share the hosts among (:mod:`logsleuth.split`; default: two for large
-    files on a machine with two CPUs or more); the same report whatever the number.
+    processes to share the hosts among (:mod:`logsleuth.split`; default: two for 16 MiB
+    or more of several hosts' logs while a CPU is idle, else one); the same report
+    whatever the number.
     """
     zone = parse_zone(tz) if tz else None
     cat = catalogue or load_catalogue(patterns_dirs)
