@@ -37,7 +37,7 @@ from logsleuth.positions import Position
 from logsleuth.readers.sources import Source
 from logsleuth.readers.syslog_header import parse_fields
 from logsleuth.sessionize import NO_HOST
-from logsleuth.store_columns import connection_line
+from logsleuth.store_columns import connection_line, write_lines
 
 if TYPE_CHECKING:
     from logsleuth.ingest import IngestRun, PartResult
@@ -184,13 +184,8 @@ class Spool:
     def add_connections(self, conns: Iterable[Connection]) -> int:
         """Write a batch of settled connections to a new file; how many."""
         path = os.path.join(self.folder, f"{len(self.files):06d}.ndjson")
-        n = 0
         with open(path + ".tmp", "w", encoding="utf-8") as fh:
-            write = fh.write
-            for c in conns:
-                write(connection_line(c))
-                write("\n")
-                n += 1
+            n = write_lines(fh, map(connection_line, conns))
         os.rename(path + ".tmp", path)
         self.files.append(path)
         return n

@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
 from importlib import resources
-from itertools import islice
 from typing import Any, TypeVar, overload
 
 import duckdb
@@ -47,6 +46,7 @@ from logsleuth.store_columns import (
     naive,
     to_model,
     unload_connection,
+    write_lines,
 )
 
 __all__ = ["CONNECTION_COLUMNS", "ConnectionPages", "RunRecord", "Store", "Window"]
@@ -338,11 +338,7 @@ class Store:
         n = 0
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                rows = iter(lines)
-                # Some lines at a time in one write: a write per line cost more.
-                while part := list(islice(rows, 1024)):
-                    fh.write("\n".join(part) + "\n")
-                    n += len(part)
+                n = write_lines(fh, lines)
             if n:
                 self._insert_files(table, columns, [path], con)
         finally:

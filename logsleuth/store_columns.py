@@ -4,13 +4,13 @@ runs them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
-from itertools import accumulate, repeat
+from itertools import accumulate, islice, repeat
 from json.encoder import encode_basestring
-from typing import Any, cast
+from typing import IO, Any, cast
 
 from logsleuth.model import Connection, Event, Evidence, PatternId
 from logsleuth.sessionize import NO_HOST
@@ -239,6 +239,18 @@ def _line_writer(columns: Sequence[Column]) -> Callable[[Connection], str]:
 
 
 _write_line = _line_writer(CONNECTION_COLUMNS)
+
+
+def write_lines(fh: IO[str], lines: Iterable[str]) -> int:
+    """Write load lines (one JSON object each) to a newline-delimited JSON file; how many.
+
+    Some lines at a time in one write: a write per line cost more."""
+    n = 0
+    rows = iter(lines)
+    while part := list(islice(rows, 1024)):
+        fh.write("\n".join(part) + "\n")
+        n += len(part)
+    return n
 
 
 def connection_line(c: Connection) -> str:
